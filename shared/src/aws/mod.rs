@@ -1,0 +1,21 @@
+//! Adapters that talk to AWS. Clients are built once per function instance,
+//! from the standard environment: `AWS_ENDPOINT_URL_DYNAMODB` and friends point
+//! them at the local emulators.
+
+pub mod secrets;
+pub mod users_table;
+
+pub use secrets::SigningKeyStore;
+pub use users_table::UsersTable;
+
+/// The SDK configuration from the environment (region, credentials, endpoints).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The code of an SDK service error, for deciding whether to retry.
+pub(crate) fn is_transaction_conflict(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> bool {
+    reasons
+        .iter()
+        .any(|r| r.code() == Some("TransactionConflict"))
+}

@@ -1,0 +1,348 @@
+//! The users table: one item per user, one uniqueness item per unique value
+//! (`USERNAME#…`, `EMAIL#…`) written in the same transaction, and the login
+//! throttling counters. Generic `pk`/`sk` keys; `expires_at` is the TTL attribute.
+
+use crate::Error;
+use crate::domain::throttle::{LoginCounters, hour_window};
+use crate::domain::{Email, Role, Timestamp, User, UserId, Username};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Duration;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// How long throttling records outlive their last failure before TTL removes them.
+const COUNTER_RETENTION_SECONDS: i64 = 24 * 3600;
+const TRANSACTION_ATTEMPTS: u32 = 5;
+
+#[derive(Clone)]
+pub struct UsersTable {
+    client: Client,
+    table: String,
+}
+
+/// A user as stored, with the password hash that never leaves this layer's callers.
+#[derive(Debug, Clone)]
+pub struct StoredUser {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UserItem {
+    pk: String,
+    sk: String,
+    id: UserId,
+    username: Username,
+    email: Email,
+    role: Role,
+    password_hash: String,
+    created_at: Timestamp,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UniqueItem {
+    pk: String,
+    sk: String,
+    user_id: UserId,
+}
+
+#[derive(Deserialize, Default)]
+struct PairItem {
+    #[serde(default)]
+    failures: u64,
+    #[serde(default)]
+    locked_until: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+struct HourItem {
+    #[serde(default)]
+    failures: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateUserError {
+    UsernameTaken,
+    EmailTaken,
+}
+
+fn user_key(id: &UserId) -> (String, String) {
+    (format!("USER#{id}"), "USER".into())
+}
+fn username_key(key: &str) -> (String, String) {
+    (format!("USERNAME#{key}"), "USERNAME".into())
+}
+fn email_key(key: &str) -> (String, String) {
+    (format!("EMAIL#{key}"), "EMAIL".into())
+}
+/// The IP comes first: it has no `#`, so a name that contains one cannot collide.
+fn pair_key(name_key: &str, ip: &str) -> (String, String) {
+    (format!("LOGINPAIR#{ip}#{name_key}"), "PAIR".into())
+}
+fn hour_key(name_key: &str, window: i64) -> (String, String) {
+    (format!("LOGINNAME#{name_key}"), format!("HOUR#{window}"))
+}
+
+fn key((pk, sk): (String, String)) -> Item {
+    HashMap::from([
+        ("pk".to_string(), AttributeValue::S(pk)),
+        ("sk".to_string(), AttributeValue::S(sk)),
+    ])
+}
+
+impl UsersTable {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.table
+    }
+
+    /// Writes the user and its two uniqueness items in one transaction, each
+    /// conditional on not existing: concurrent registrations of one name or
+    /// address cannot both succeed.
+    pub async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+    ) -> Result<Result<(), CreateUserError>, Error> {
+        let (pk, sk) = user_key(&user.id);
+        let record = UserItem {
+            pk,
+            sk,
+            id: user.id.clone(),
+            username: user.username.clone(),
+            email: user.email.clone(),
+            role: user.role,
+            password_hash: password_hash.to_owned(),
+            created_at: user.created_at,
+        };
+        let unique = |(pk, sk): (String, String)| UniqueItem {
+            pk,
+            sk,
+            user_id: user.id.clone(),
+        };
+        let items = [
+            self.put_new(&record)?,
+            self.put_new(&unique(username_key(&user.username.key())))?,
+            self.put_new(&unique(email_key(&user.email.key())))?,
+        ];
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.to_vec()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Ok(())),
+                Err(err) => err,
+            };
+            if let SdkError::ServiceError(service) = &err {
+                if let TransactWriteItemsError::TransactionCanceledException(cancel) = service.err() {
+                    let reasons = cancel.cancellation_reasons();
+                    let failed = |i: usize| {
+                        reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                    };
+                    if failed(1) {
+                        return Ok(Err(CreateUserError::UsernameTaken));
+                    }
+                    if failed(2) {
+                        return Ok(Err(CreateUserError::EmailTaken));
+                    }
+                    // Another transaction on the same items was in flight: once it
+                    // settles, the conditions decide.
+                    if super::is_transaction_conflict(reasons) && attempt < TRANSACTION_ATTEMPTS {
+                        tokio::time::sleep(backoff(attempt)).await;
+                        continue;
+                    }
+                }
+            }
+            return Err(Error::internal("writing a new user")(err));
+        }
+    }
+
+    fn put_new<T: Serialize>(&self, value: &T) -> Result<TransactWriteItem, Error> {
+        let item: Item = serde_dynamo::to_item(value).map_err(Error::internal("encoding an item"))?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(Error::internal("building a put"))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    async fn get(&self, key_parts: (String, String)) -> Result<Option<Item>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(key_parts)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::internal("reading the users table"))?;
+        Ok(out.item)
+    }
+
+    pub async fn get_user(&self, id: &UserId) -> Result<Option<StoredUser>, Error> {
+        self.get(user_key(id))
+            .await?
+            .map(|item| {
+                let record: UserItem =
+                    serde_dynamo::from_item(item).map_err(Error::internal("decoding a user"))?;
+                Ok(StoredUser {
+                    user: User {
+                        id: record.id,
+                        username: record.username,
+                        email: record.email,
+                        role: record.role,
+                        created_at: record.created_at,
+                    },
+                    password_hash: record.password_hash,
+                })
+            })
+            .transpose()
+    }
+
+    /// The account a login name points to. Always two reads, found or not, so
+    /// an unknown name costs what a known one does.
+    pub async fn find_by_login(&self, name: &crate::domain::LoginName) -> Result<Option<StoredUser>, Error> {
+        use crate::domain::LoginName;
+        let marker = match name {
+            LoginName::Username(_) => username_key(&name.key()),
+            LoginName::Email(_) => email_key(&name.key()),
+        };
+        let user_id = match self.get(marker).await? {
+            Some(item) => {
+                let unique: UniqueItem =
+                    serde_dynamo::from_item(item).map_err(Error::internal("decoding a uniqueness item"))?;
+                Some(unique.user_id)
+            }
+            None => None,
+        };
+        match user_id {
+            Some(id) => self.get_user(&id).await,
+            None => {
+                self.get((String::from("USER#"), String::from("USER"))).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The pair's consecutive failures and lock, and the name's failures this hour.
+    pub async fn login_counters(&self, name_key: &str, ip: &str, now: Timestamp) -> Result<LoginCounters, Error> {
+        let (pair, hour) = tokio::join!(
+            self.get(pair_key(name_key, ip)),
+            self.get(hour_key(name_key, hour_window(now)))
+        );
+        let pair: PairItem = match pair? {
+            Some(item) => serde_dynamo::from_item(item).map_err(Error::internal("decoding a login counter"))?,
+            None => PairItem::default(),
+        };
+        let hour: HourItem = match hour? {
+            Some(item) => serde_dynamo::from_item(item).map_err(Error::internal("decoding a login counter"))?,
+            None => HourItem::default(),
+        };
+        Ok(LoginCounters {
+            pair_failures: pair.failures,
+            pair_locked_until: pair.locked_until,
+            name_failures_this_hour: hour.failures,
+        })
+    }
+
+    /// Counts one failure for the pair and for the name's hour, atomically
+    /// (`ADD`), and returns the pair's new count of consecutive failures.
+    pub async fn record_login_failure(&self, name_key: &str, ip: &str, now: Timestamp) -> Result<u64, Error> {
+        let window = hour_window(now);
+        let pair = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pair_key(name_key, ip))))
+            .update_expression("ADD failures :one SET expires_at = :ttl")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(
+                ":ttl",
+                AttributeValue::N((now.unix_seconds() + COUNTER_RETENTION_SECONDS).to_string()),
+            )
+            .return_values(ReturnValue::UpdatedNew)
+            .send();
+        let hour = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(hour_key(name_key, window))))
+            .update_expression("ADD failures :one SET expires_at = :ttl")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(
+                ":ttl",
+                AttributeValue::N(((window + 2) * 3600).to_string()),
+            )
+            .send();
+        let (pair, hour) = tokio::join!(pair, hour);
+        hour.map_err(Error::internal("counting a login failure"))?;
+        let pair = pair.map_err(Error::internal("counting a login failure"))?;
+        let failures = pair
+            .attributes()
+            .and_then(|a| a.get("failures"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        Ok(failures)
+    }
+
+    /// Refuses the pair until `until` (epoch seconds).
+    pub async fn lock_login_pair(&self, name_key: &str, ip: &str, until: i64) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pair_key(name_key, ip))))
+            .update_expression("SET locked_until = :until, expires_at = :ttl")
+            .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+            .expression_attribute_values(
+                ":ttl",
+                AttributeValue::N((until + COUNTER_RETENTION_SECONDS).to_string()),
+            )
+            .send()
+            .await
+            .map_err(Error::internal("locking a login pair"))?;
+        Ok(())
+    }
+
+    /// A successful login clears the pair's consecutive failures.
+    pub async fn reset_login_pair(&self, name_key: &str, ip: &str) -> Result<(), Error> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pair_key(name_key, ip))))
+            .send()
+            .await
+            .map_err(Error::internal("resetting a login pair"))?;
+        Ok(())
+    }
+
+    /// A cheap read that proves the table answers (for `/health`).
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.get((String::from("HEALTH"), String::from("HEALTH"))).await.map(|_| ())
+    }
+}
+
+/// Jittered exponential back-off: 20 ms, 40 ms, 80 ms … plus up to 20 ms.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let base = 20u64 << attempt.min(6);
+    let jitter = u64::from(ulid::Ulid::new().random() as u16 % 20);
+    Duration::from_millis(base + jitter)
+}

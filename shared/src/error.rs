@@ -1,0 +1,80 @@
+//! The one error type every use case and handler returns. How each variant
+//! looks on the wire is decided in one place: [`crate::http::problem`].
+
+use std::fmt;
+
+/// One offending field of a request body, as it appears in a problem's `errors`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    /// The reason is logged, never sent: clients learn only that the token is unusable.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("no route for this method and path")]
+    RouteNotFound,
+    #[error("username is taken")]
+    UsernameTaken,
+    #[error("email is taken")]
+    EmailTaken,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("too many failed attempts; retry after {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("user not found")]
+    UserNotFound,
+    #[error("{context}: {source}")]
+    Internal {
+        context: &'static str,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl Error {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// `map_err(Error::internal("what we were doing"))`
+    pub fn internal<E>(context: &'static str) -> impl FnOnce(E) -> Self
+    where
+        E: Into<BoxError>,
+    {
+        move |source| Self::Internal {
+            context,
+            source: source.into(),
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Bearer authentication: `Authorization: Bearer <access token>`.
+
+use crate::Error;
+use crate::auth::{Claims, TokenVerifier};
+use lambda_http::Request;
+use lambda_http::http::header;
+
+/// The verified claims of the caller's access token, or `401 unauthorized`.
+pub fn bearer(req: &Request, verifier: &TokenVerifier) -> Result<Claims, Error> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(Error::Unauthorized("missing Authorization header"))?
+        .to_str()
+        .map_err(|_| Error::Unauthorized("Authorization header is not text"))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(Error::Unauthorized("Authorization header is not Bearer"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Error::Unauthorized("Authorization header is not Bearer"));
+    }
+    verifier.verify(token.trim())
+}

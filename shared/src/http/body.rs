@@ -1,0 +1,195 @@
+//! JSON request bodies: size, content type, syntax, then each field's shape
+//! and rules, reporting every offending field at once.
+
+use crate::{Error, FieldError};
+use lambda_http::Request;
+use lambda_http::http::header;
+use serde_json::{Map, Value};
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A request body that is a JSON object, read field by field. Fields not
+/// taken by the handler are reported as unknown by [`JsonBody::finish`].
+pub struct JsonBody {
+    fields: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .rsplit_once('+')
+            .is_some_and(|(kind, suffix)| kind.starts_with("application/") && suffix.eq_ignore_ascii_case("json"))
+}
+
+impl JsonBody {
+    pub fn from_request(req: &Request) -> Result<Self, Error> {
+        let bytes: &[u8] = req.body().as_ref();
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        }
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !is_json_media_type(content_type) {
+            return Err(Error::UnsupportedMediaType);
+        }
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
+        match value {
+            Value::Object(fields) => Ok(Self {
+                fields,
+                errors: Vec::new(),
+            }),
+            _ => Err(Error::validation("body", "must be a JSON object")),
+        }
+    }
+
+    /// Whether the body has this field at all (even `null`).
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    /// A required string field, checked by `parse` (a domain constructor).
+    pub fn required<T>(&mut self, field: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        match self.fields.remove(field) {
+            None => {
+                self.errors.push(FieldError::new(field, "is required"));
+                None
+            }
+            Some(value) => self.string(field, value, parse),
+        }
+    }
+
+    /// An optional string field: `None` when absent.
+    pub fn optional<T>(&mut self, field: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let value = self.fields.remove(field)?;
+        self.string(field, value, parse)
+    }
+
+    fn string<T>(&mut self, field: &str, value: Value, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        match value {
+            Value::String(text) => match parse(&text) {
+                Ok(parsed) => Some(parsed),
+                Err(message) => {
+                    self.errors.push(FieldError::new(field, message));
+                    None
+                }
+            },
+            _ => {
+                self.errors.push(FieldError::new(field, "must be a string"));
+                None
+            }
+        }
+    }
+
+    /// Records a rule that involves more than one field.
+    pub fn reject(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// Every error found so far, plus one per field the handler did not take.
+    pub fn finish(mut self) -> Result<(), Error> {
+        let mut unknown: Vec<String> = self.fields.keys().cloned().collect();
+        unknown.sort();
+        self.errors
+            .extend(unknown.into_iter().map(|field| FieldError::new(field, "is not a known field")));
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::Body;
+
+    fn request(content_type: Option<&str>, body: &str) -> Request {
+        let mut builder = lambda_http::http::Request::builder().method("POST").uri("/x");
+        if let Some(ct) = content_type {
+            builder = builder.header("content-type", ct);
+        }
+        builder.body(Body::Text(body.to_owned())).unwrap()
+    }
+
+    fn nonempty(s: &str) -> Result<String, String> {
+        if s.is_empty() { Err("must not be empty".into()) } else { Ok(s.to_owned()) }
+    }
+
+    #[test]
+    fn media_types() {
+        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for bad in ["", "text/plain", "application/x-www-form-urlencoded", "text/json+xml", "application/jsonp"] {
+            assert!(!is_json_media_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wrong_content_type_is_415_and_missing_too() {
+        assert!(matches!(JsonBody::from_request(&request(Some("text/plain"), "{}")), Err(Error::UnsupportedMediaType)));
+        assert!(matches!(JsonBody::from_request(&request(None, "{}")), Err(Error::UnsupportedMediaType)));
+    }
+
+    #[test]
+    fn malformed_json_is_400() {
+        for bad in ["{", "", "{\"a\":}", "nul"] {
+            assert!(matches!(JsonBody::from_request(&request(Some("application/json"), bad)), Err(Error::MalformedJson(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn oversized_is_413() {
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+        assert!(matches!(JsonBody::from_request(&request(Some("application/json"), &big)), Err(Error::PayloadTooLarge { .. })));
+        let fits = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES - 10));
+        assert!(JsonBody::from_request(&request(Some("application/json"), &fits)).is_ok());
+    }
+
+    #[test]
+    fn non_object_is_422() {
+        for body in ["[]", "1", "\"s\"", "null"] {
+            match JsonBody::from_request(&request(Some("application/json"), body)) {
+                Err(Error::Validation(errors)) => assert_eq!(errors[0].field, "body"),
+                other => panic!("{body}: {:?}", other.err()),
+            }
+        }
+    }
+
+    #[test]
+    fn reports_every_field_missing_wrong_type_rule_and_unknown() {
+        let req = request(Some("application/json"), r#"{"a": 1, "b": "", "zz": true, "yy": null}"#);
+        let mut body = JsonBody::from_request(&req).unwrap();
+        assert_eq!(body.required("a", nonempty), None);
+        assert_eq!(body.required("b", nonempty), None);
+        assert_eq!(body.required("c", nonempty), None);
+        assert_eq!(body.optional("d", nonempty), None);
+        let Err(Error::Validation(errors)) = body.finish() else { panic!() };
+        let got: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "must be a string"),
+                ("b", "must not be empty"),
+                ("c", "is required"),
+                ("yy", "is not a known field"),
+                ("zz", "is not a known field"),
+            ]
+        );
+    }
+
+    #[test]
+    fn clean_body_finishes() {
+        let req = request(Some("application/json"), r#"{"a": "x"}"#);
+        let mut body = JsonBody::from_request(&req).unwrap();
+        assert_eq!(body.required("a", nonempty).as_deref(), Some("x"));
+        assert!(body.finish().is_ok());
+    }
+}

@@ -1,0 +1,221 @@
+//! RFC 9457 problem documents: the one place where an [`Error`] becomes a
+//! status, a stable `code` and a body.
+
+use crate::{Error, FieldError};
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub code: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extension members (e.g. `checks` on a failed health check).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: "about:blank",
+            title: title(status),
+            status: status.as_u16(),
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+/// RFC 9110's reason phrases (the `http` crate still has the older names of 413 and 422).
+fn title(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "Content Too Large",
+        StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable Content",
+        other => other.canonical_reason().unwrap_or("Error"),
+    }
+}
+
+impl From<&Error> for Problem {
+    fn from(error: &Error) -> Self {
+        use StatusCode as S;
+        match error {
+            Error::MalformedJson(reason) => Problem::new(
+                S::BAD_REQUEST,
+                "malformed_json",
+                format!("The request body is not valid JSON: {reason}."),
+            ),
+            Error::UnsupportedMediaType => Problem::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "The request body must be sent as application/json.",
+            ),
+            Error::PayloadTooLarge { limit } => Problem::new(
+                S::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The request body is larger than {limit} bytes."),
+            ),
+            Error::Validation(errors) => Problem {
+                errors: errors.clone(),
+                ..Problem::new(
+                    S::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "The request body breaks one or more rules; see errors.",
+                )
+            },
+            Error::Unauthorized(_) => Problem::new(
+                S::UNAUTHORIZED,
+                "unauthorized",
+                "A valid bearer access token is required.",
+            ),
+            Error::Forbidden => Problem::new(
+                S::FORBIDDEN,
+                "forbidden",
+                "Your role does not allow this action.",
+            ),
+            Error::RouteNotFound => Problem::new(
+                S::NOT_FOUND,
+                "route_not_found",
+                "No route matches this method and path.",
+            ),
+            Error::UsernameTaken => Problem::new(
+                S::CONFLICT,
+                "username_taken",
+                "An account with this username already exists.",
+            ),
+            Error::EmailTaken => Problem::new(
+                S::CONFLICT,
+                "email_taken",
+                "An account with this e-mail address already exists.",
+            ),
+            Error::InvalidCredentials => Problem::new(
+                S::UNAUTHORIZED,
+                "invalid_credentials",
+                "The name or password is incorrect.",
+            ),
+            Error::TooManyAttempts { retry_after_secs } => Problem::new(
+                S::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("Too many failed attempts. Retry after {retry_after_secs} seconds."),
+            ),
+            Error::UserNotFound => Problem::new(
+                S::NOT_FOUND,
+                "user_not_found",
+                "The account of this token no longer exists.",
+            ),
+            Error::Internal { .. } => Problem::new(
+                S::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "An unexpected error occurred. Quote the x-request-id header when reporting it.",
+            ),
+        }
+    }
+}
+
+/// The problem document for `error`, with the headers its status calls for.
+pub fn response(error: &Error) -> Response<Body> {
+    let mut response = problem_response(&Problem::from(error));
+    let headers = response.headers_mut();
+    match error {
+        Error::Unauthorized(_) | Error::InvalidCredentials => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        Error::TooManyAttempts { retry_after_secs } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        _ => {}
+    }
+    response
+}
+
+pub fn problem_response(problem: &Problem) -> Response<Body> {
+    // Serialising plain strings and numbers cannot fail; the fallback keeps
+    // this path free of panics all the same.
+    let body = serde_json::to_string(problem).unwrap_or_else(|_| {
+        r#"{"type":"about:blank","title":"Internal Server Error","status":500,"code":"internal_error","detail":""}"#.to_owned()
+    });
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = problem.status();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(error: Error) -> (u16, Value, Response<Body>) {
+        let response = response(&error);
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        (response.status().as_u16(), body, response)
+    }
+
+    #[test]
+    fn every_error_has_its_status_and_code() {
+        let cases = [
+            (Error::MalformedJson("x".into()), 400, "malformed_json"),
+            (Error::UnsupportedMediaType, 415, "unsupported_media_type"),
+            (Error::PayloadTooLarge { limit: 1 }, 413, "payload_too_large"),
+            (Error::validation("f", "m"), 422, "validation_failed"),
+            (Error::Unauthorized("x"), 401, "unauthorized"),
+            (Error::Forbidden, 403, "forbidden"),
+            (Error::RouteNotFound, 404, "route_not_found"),
+            (Error::UsernameTaken, 409, "username_taken"),
+            (Error::EmailTaken, 409, "email_taken"),
+            (Error::InvalidCredentials, 401, "invalid_credentials"),
+            (Error::TooManyAttempts { retry_after_secs: 30 }, 429, "too_many_attempts"),
+            (Error::UserNotFound, 404, "user_not_found"),
+            (Error::internal("ctx")("boom"), 500, "internal_error"),
+        ];
+        for (error, status, code) in cases {
+            let (got_status, body, response) = doc(error);
+            assert_eq!(got_status, status, "{code}");
+            assert_eq!(body["status"], status, "{code}");
+            assert_eq!(body["code"], code);
+            assert_eq!(body["type"], "about:blank");
+            assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+            assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+            assert_eq!(response.headers()["content-type"], CONTENT_TYPE);
+        }
+    }
+
+    #[test]
+    fn validation_lists_fields() {
+        let (_, body, _) = doc(Error::Validation(vec![FieldError::new("email", "bad"), FieldError::new("password", "short")]));
+        assert_eq!(body["title"], "Unprocessable Content");
+        assert_eq!(body["errors"][0]["field"], "email");
+        assert_eq!(body["errors"][1]["message"], "short");
+    }
+
+    #[test]
+    fn auth_and_throttle_headers() {
+        let (_, _, r) = doc(Error::Unauthorized("x"));
+        assert_eq!(r.headers()["www-authenticate"], "Bearer");
+        let (_, _, r) = doc(Error::TooManyAttempts { retry_after_secs: 42 });
+        assert_eq!(r.headers()["retry-after"], "42");
+    }
+
+    #[test]
+    fn internal_causes_stay_private() {
+        let (_, body, _) = doc(Error::internal("reading the users table")("secret detail"));
+        assert!(!body.to_string().contains("secret detail"));
+        assert!(!body.to_string().contains("users table"));
+    }
+}

@@ -1,0 +1,108 @@
+//! The users service: register, log in, read oneself.
+
+use crate::Error;
+use crate::auth::{PasswordHasher, TokenSigner};
+use crate::aws::UsersTable;
+use crate::aws::users_table::CreateUserError;
+use crate::domain::throttle::LoginThrottle;
+use crate::domain::{LoginName, NewUser, Role, Timestamp, User, UserId};
+
+pub struct LoginAttempt {
+    pub name: LoginName,
+    pub password: String,
+    /// The caller's address as API Gateway saw it.
+    pub source_ip: String,
+}
+
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub access_token: String,
+    pub user: User,
+}
+
+/// Registers a customer. Uniqueness is enforced by the table's transaction.
+pub async fn register(
+    table: &UsersTable,
+    hasher: &PasswordHasher,
+    new: NewUser,
+) -> Result<User, Error> {
+    create_user(table, hasher, new, Role::Customer).await
+}
+
+/// Creates a user with the given role: registration makes customers, and the
+/// admin CLI is the only caller that makes admins.
+pub async fn create_user(
+    table: &UsersTable,
+    hasher: &PasswordHasher,
+    new: NewUser,
+    role: Role,
+) -> Result<User, Error> {
+    let password_hash = hasher.hash(new.password.expose().to_owned()).await?;
+    let user = User {
+        id: UserId::generate(),
+        username: new.username,
+        email: new.email,
+        role,
+        created_at: Timestamp::now(),
+    };
+    match table.create_user(&user, &password_hash).await? {
+        Ok(()) => Ok(user),
+        Err(CreateUserError::UsernameTaken) => Err(Error::UsernameTaken),
+        Err(CreateUserError::EmailTaken) => Err(Error::EmailTaken),
+    }
+}
+
+/// Logs in. A wrong password and an unknown name give the same error after the
+/// same work; a throttled pair or name is refused before any password is checked.
+pub async fn login(
+    table: &UsersTable,
+    hasher: &PasswordHasher,
+    throttle: &LoginThrottle,
+    signer: &TokenSigner,
+    attempt: LoginAttempt,
+) -> Result<LoggedIn, Error> {
+    let now = Timestamp::now();
+    let name_key = attempt.name.key();
+    let counters = table
+        .login_counters(&name_key, &attempt.source_ip, now)
+        .await?;
+    throttle
+        .check(&counters, now)
+        .map_err(|retry_after_secs| Error::TooManyAttempts { retry_after_secs })?;
+
+    let stored = table.find_by_login(&attempt.name).await?;
+    let (phc, user) = match stored {
+        Some(s) => (Some(s.password_hash), Some(s.user)),
+        None => (None, None),
+    };
+    let matched = hasher.verify(phc, attempt.password).await?;
+    match user {
+        Some(user) if matched => {
+            if counters.pair_failures > 0 {
+                table.reset_login_pair(&name_key, &attempt.source_ip).await?;
+            }
+            let access_token = signer.issue(&user.id, user.role, now)?;
+            Ok(LoggedIn { access_token, user })
+        }
+        _ => {
+            let consecutive = table
+                .record_login_failure(&name_key, &attempt.source_ip, now)
+                .await?;
+            if let Some(seconds) = throttle.lock_seconds(consecutive) {
+                table
+                    .lock_login_pair(&name_key, &attempt.source_ip, now.unix_seconds() + seconds as i64)
+                    .await?;
+            }
+            Err(Error::InvalidCredentials)
+        }
+    }
+}
+
+/// The caller's own account.
+pub async fn me(table: &UsersTable, id: &UserId) -> Result<User, Error> {
+    table
+        .get_user(id)
+        .await?
+        .map(|stored| stored.user)
+        .ok_or(Error::UserNotFound)
+}
