@@ -1,1 +1,92 @@
-fn main() {}
+//! `cargo run -p dev -- <command>`: the local stack (see `make help`).
+
+use dev::stack::{Options, Stack};
+use dev::{Result, fail, install, root};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "usage: dev <command>
+
+  up          the whole shop on http://127.0.0.1:9000 until Ctrl-C (make dev)
+  test [ARGS] a private stack on other ports, `cargo test --workspace ARGS` against it, then stop (make test)
+  install     install the emulators and cargo-lambda into .local/ and exit
+  sam [ARGS]  run the SAM CLI from its own venv in .local/ (e.g. `sam validate --lint`)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("up") => up().await,
+        Some("test") => test(&args[1..]).await,
+        Some("install") => install::stack(true).map(|_| ExitCode::SUCCESS),
+        Some("sam") => sam(&args[1..]),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn wait_for_signal() -> Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| fail(e.to_string()))?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
+async fn up() -> Result<ExitCode> {
+    let stack = Stack::start(&Options::dev()).await?;
+    println!("\nferrocart is ready:");
+    for line in &stack.describe {
+        println!("{line}");
+    }
+    println!("Press Ctrl-C to stop.");
+    let mut stack = stack;
+    let outcome = tokio::select! {
+        r = wait_for_signal() => r,
+        r = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                stack.check()?;
+            }
+        } => r,
+    };
+    println!("\nstopping…");
+    stack.stop();
+    outcome.map(|_| ExitCode::SUCCESS)
+}
+
+async fn test(args: &[String]) -> Result<ExitCode> {
+    let stack = Stack::start(&Options::test()).await?;
+    println!("\nrunning the tests against {}", stack.api_url);
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root())
+        .args(["test", "--workspace"])
+        .args(args)
+        .envs(stack.client_env.iter().map(|(k, v)| (k, v)))
+        .status()
+        .map_err(|e| fail(format!("cargo test: {e}")));
+    stack.stop();
+    let status = status?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn sam(args: &[String]) -> Result<ExitCode> {
+    let bin = install::sam()?;
+    let status = Command::new(bin.join("sam"))
+        .current_dir(root())
+        .args(args)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .status()
+        .map_err(|e| fail(format!("sam: {e}")))?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

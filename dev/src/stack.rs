@@ -1,0 +1,351 @@
+//! Starting and stopping a whole local stack: emulators, resources from the
+//! template, keys, functions under `cargo lambda watch`.
+
+use crate::procs::Procs;
+use crate::template::Template;
+use crate::{Result, fail, install, keys, local_dir, resources, root, workspace_lambda_env};
+use aws_sdk_dynamodb::config::Credentials;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub const SENDER_EMAIL: &str = "orders@ferrocart.local";
+
+/// Which stack, on which ports. `dev` and `test` differ so `make test` can run
+/// while `make dev` serves.
+pub struct Options {
+    pub name: &'static str,
+    pub dynamodb_port: u16,
+    pub moto_port: u16,
+    pub api_port: u16,
+    /// Keep DynamoDB Local's data in `.local/<name>/dynamodb` between runs.
+    pub persist: bool,
+    /// Rebuild and restart a function when its code changes.
+    pub hot_reload: bool,
+    /// Instances per function `cargo lambda watch` may run at once.
+    pub concurrency: u32,
+    /// Extra variables for every function (e.g. a short login back-off for tests).
+    pub function_env: Vec<(String, String)>,
+}
+
+fn port(var: &str, default: u16) -> u16 {
+    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+impl Options {
+    pub fn dev() -> Self {
+        Self {
+            name: "dev",
+            dynamodb_port: port("FERROCART_DYNAMODB_PORT", 8000),
+            moto_port: port("FERROCART_MOTO_PORT", 5000),
+            api_port: port("FERROCART_API_PORT", 9000),
+            persist: true,
+            hot_reload: true,
+            concurrency: 4,
+            function_env: Vec::new(),
+        }
+    }
+
+    pub fn test() -> Self {
+        Self {
+            name: "test",
+            dynamodb_port: port("FERROCART_TEST_DYNAMODB_PORT", 8100),
+            moto_port: port("FERROCART_TEST_MOTO_PORT", 5100),
+            api_port: port("FERROCART_TEST_API_PORT", 9100),
+            persist: false,
+            hot_reload: false,
+            concurrency: 8,
+            // Seconds instead of minutes, so the throttling tests can wait a lock out.
+            function_env: vec![
+                ("LOGIN_BACKOFF_BASE_SECONDS".into(), "2".into()),
+                ("LOGIN_BACKOFF_MAX_SECONDS".into(), "8".into()),
+            ],
+        }
+    }
+}
+
+pub struct Stack {
+    procs: Procs,
+    pub dir: PathBuf,
+    pub api_url: String,
+    /// What a client of this stack needs: endpoints, region, credentials,
+    /// table names, key material locations.
+    pub client_env: Vec<(String, String)>,
+    pub describe: Vec<String>,
+}
+
+struct Endpoints {
+    dynamodb: String,
+    moto: String,
+    external: bool,
+}
+
+fn check_port_free(port: u16, what: &str, var: &str) -> Result<()> {
+    TcpListener::bind(("127.0.0.1", port)).map(drop).map_err(|_| {
+        fail(format!(
+            "port {port} for {what} is in use (another `make dev` or `make test`?); stop it or set {var}"
+        ))
+    })
+}
+
+fn step(n: u32, total: u32, what: &str) {
+    println!("[{n}/{total}] {what}");
+}
+
+async fn wait_for<F, Fut>(what: &str, log: &str, timeout: Duration, procs: &mut Procs, mut probe: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if probe().await {
+            return Ok(());
+        }
+        procs.check()?;
+        if Instant::now() > deadline {
+            return Err(fail(format!("{what} did not answer within {}s; see {log}", timeout.as_secs())));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(Credentials::new(
+            "local", "local", None, None, "ferrocart-dev",
+        )))
+        .endpoint_url(endpoint)
+        .build()
+}
+
+impl Stack {
+    pub async fn start(options: &Options) -> Result<Self> {
+        let root = root();
+        let dir = local_dir().join(options.name);
+        std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+        let mut procs = Procs::new(dir.join("pids"));
+        let external = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.trim().is_empty());
+        let total = 6;
+
+        step(1, total, "install what is missing into .local/");
+        let installed = install::stack(external.is_none())?;
+
+        let endpoints = match &external {
+            Some(url) => {
+                step(2, total, &format!("use the services at AWS_ENDPOINT_URL={url} (no emulators started)"));
+                Endpoints { dynamodb: url.clone(), moto: url.clone(), external: true }
+            }
+            None => {
+                step(2, total, "start DynamoDB Local and moto");
+                check_port_free(options.dynamodb_port, "DynamoDB Local", "FERROCART_DYNAMODB_PORT")?;
+                check_port_free(options.moto_port, "moto", "FERROCART_MOTO_PORT")?;
+                let jar_dir = installed.dynamodb_jar.parent().unwrap_or(&root).to_path_buf();
+                let mut java = Command::new("java");
+                java.arg("-Xmx1g")
+                    .arg(format!("-Djava.library.path={}", jar_dir.join("DynamoDBLocal_lib").display()))
+                    .arg("-jar")
+                    .arg(&installed.dynamodb_jar)
+                    .args(["-sharedDb", "-port", &options.dynamodb_port.to_string()]);
+                if options.persist {
+                    let data = dir.join("dynamodb");
+                    std::fs::create_dir_all(&data).map_err(|e| fail(format!("{}: {e}", data.display())))?;
+                    java.arg("-dbPath").arg(&data);
+                } else {
+                    java.arg("-inMemory");
+                }
+                java.current_dir(&dir);
+                procs.spawn("DynamoDB Local", "DynamoDBLocal", &mut java, &dir.join("dynamodb.log"))?;
+                procs.spawn(
+                    "moto",
+                    "moto_server",
+                    Command::new(installed.venv_bin.join("moto_server"))
+                        .args(["-H", "127.0.0.1", "-p", &options.moto_port.to_string()]),
+                    &dir.join("moto.log"),
+                )?;
+                Endpoints {
+                    dynamodb: format!("http://127.0.0.1:{}", options.dynamodb_port),
+                    moto: format!("http://127.0.0.1:{}", options.moto_port),
+                    external: false,
+                }
+            }
+        };
+
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&endpoints.dynamodb));
+        let sqs = aws_sdk_sqs::Client::new(&sdk_config(&endpoints.moto));
+        let ses = aws_sdk_ses::Client::new(&sdk_config(&endpoints.moto));
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoints.moto));
+        let dynamodb_log = dir.join("dynamodb.log").display().to_string();
+        wait_for("DynamoDB", &dynamodb_log, Duration::from_secs(60), &mut procs, || async {
+            dynamodb.list_tables().send().await.is_ok()
+        })
+        .await?;
+        let moto_log = dir.join("moto.log").display().to_string();
+        wait_for("SQS/SES/Secrets Manager", &moto_log, Duration::from_secs(60), &mut procs, || async {
+            sqs.list_queues().send().await.is_ok()
+        })
+        .await?;
+
+        step(3, total, "create the tables and queues of template.yaml");
+        let template = Template::load(&root.join("template.yaml")).map_err(|e| fail(e.to_string()))?;
+        let queue_urls = resources::create_all(&template, &dynamodb, &sqs).await?;
+        resources::verify_sender(&ses, SENDER_EMAIL).await?;
+        println!("  SES sender {SENDER_EMAIL} verified");
+
+        step(4, total, "token keys and the signing key secret");
+        let keys = keys::ensure()?;
+        let lambda_env = workspace_lambda_env()?;
+        let secret_name = lambda_env
+            .iter()
+            .find(|(k, _)| k == "JWT_SIGNING_KEY_SECRET")
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| fail("Cargo.toml lambda env has no JWT_SIGNING_KEY_SECRET"))?;
+        let secret = serde_json::to_string(&keys.current).map_err(|e| fail(e.to_string()))?;
+        resources::put_secret(&secrets, &secret_name, &secret).await?;
+        println!("  secret {secret_name} holds key {}", keys.current.kid);
+
+        // What the functions get beyond Cargo.toml's static settings.
+        let mut function_env: Vec<(String, String)> = if endpoints.external {
+            vec![("AWS_ENDPOINT_URL".into(), endpoints.dynamodb.clone())]
+        } else {
+            vec![
+                ("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoints.dynamodb.clone()),
+                ("AWS_ENDPOINT_URL_SQS".into(), endpoints.moto.clone()),
+                ("AWS_ENDPOINT_URL_SES".into(), endpoints.moto.clone()),
+                ("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), endpoints.moto.clone()),
+            ]
+        };
+        function_env.push(("JWT_PUBLIC_KEYS".into(), keys.jwks.clone()));
+        function_env.push(("SENDER_EMAIL".into(), SENDER_EMAIL.into()));
+        for (id, url) in &queue_urls {
+            function_env.push((format!("{}_URL", screaming(id)), url.clone()));
+        }
+        function_env.extend(options.function_env.iter().cloned());
+
+        step(5, total, "build every function");
+        let binaries: Vec<String> = template.function_binaries().into_iter().map(|(_, bin)| bin).collect();
+        let build_log = dir.join("build.log");
+        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cargo.current_dir(&root).arg("build");
+        for bin in &binaries {
+            cargo.args(["--bin", bin]);
+        }
+        println!("  cargo build {} binaries (log: {})", binaries.len(), build_log.display());
+        let out = std::fs::File::create(&build_log).map_err(|e| fail(e.to_string()))?;
+        let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
+        let status = cargo.stdout(out).stderr(err).status().map_err(|e| fail(format!("cargo build: {e}")))?;
+        if !status.success() {
+            return Err(fail(format!("building the functions failed; see {}", build_log.display())));
+        }
+
+        step(6, total, "run the functions under cargo lambda watch");
+        check_port_free(options.api_port, "the API", "FERROCART_API_PORT")?;
+        let path = format!(
+            "{}:{}",
+            installed.venv_bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut watch = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        watch
+            .current_dir(&root)
+            .env("PATH", path)
+            .envs(function_env.iter().map(|(k, v)| (k, v)))
+            .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port"])
+            .arg(options.api_port.to_string())
+            .arg("--concurrency")
+            .arg(options.concurrency.to_string());
+        if !options.hot_reload {
+            watch.arg("--ignore-changes");
+        }
+        let functions_log = dir.join("functions.log");
+        procs.spawn("cargo lambda watch", "lambda", &mut watch, &functions_log)?;
+        let api_url = format!("http://127.0.0.1:{}", options.api_port);
+        warm(&api_url, &functions_log.display().to_string(), &mut procs).await?;
+
+        let mut client_env: Vec<(String, String)> = lambda_env;
+        client_env.extend(function_env);
+        client_env.push(("FERROCART_API_URL".into(), api_url.clone()));
+        client_env.push(("FERROCART_KEYS_DIR".into(), keys::dir().display().to_string()));
+        client_env.push(("FERROCART_STACK_DIR".into(), dir.display().to_string()));
+
+        let mut describe = vec![format!(
+            "  API                               {api_url}   (functions log: {})",
+            functions_log.display()
+        )];
+        if !endpoints.external {
+            describe.push(format!("  DynamoDB Local                    {}   (log: {dynamodb_log})", endpoints.dynamodb));
+            describe.push(format!("  moto: SQS, SES, Secrets Manager   {}   (log: {moto_log})", endpoints.moto));
+            describe.push(format!("  mail sent through SES             {}/moto-api/data.json", endpoints.moto));
+        } else {
+            describe.push(format!("  AWS services                      {}", endpoints.dynamodb));
+        }
+        Ok(Self { procs, dir, api_url, client_env, describe })
+    }
+
+    /// An error if any process of the stack has exited.
+    pub fn check(&mut self) -> Result<()> {
+        self.procs.check()
+    }
+
+    pub fn stop(mut self) {
+        self.procs.stop_all();
+    }
+}
+
+/// `PaymentEventsQueue` → `PAYMENT_EVENTS_QUEUE`.
+pub fn screaming(id: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in id.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// Sends each function a request it answers without side effects, so its
+/// first real caller does not wait for a cold start; checks the answers.
+async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let probes: [(&str, &str, Option<&str>, u16); 5] = [
+        ("GET", "/health", None, 200),
+        ("POST", "/users/register", Some("{}"), 422),
+        ("POST", "/users/login", Some("{}"), 422),
+        ("GET", "/users/me", None, 401),
+        ("GET", "/no/such/route", None, 404),
+    ];
+    for (method, path, body, expected) in probes {
+        let url = format!("{api}{path}");
+        let deadline = Instant::now() + Duration::from_secs(180);
+        loop {
+            let mut request = client.request(method.parse().map_err(|_| fail("method"))?, &url);
+            if let Some(body) = body {
+                request = request.header("content-type", "application/json").body(body);
+            }
+            match request.send().await {
+                Ok(response) if response.status().as_u16() == expected => break,
+                Ok(response) if !response.status().is_server_error() => {
+                    return Err(fail(format!(
+                        "{method} {path} answered {} (expected {expected}); see {log}",
+                        response.status()
+                    )));
+                }
+                _ => {}
+            }
+            procs.check()?;
+            if Instant::now() > deadline {
+                return Err(fail(format!("{method} {path} did not answer {expected} in time; see {log}")));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        println!("  {method} {path} -> {expected}");
+    }
+    Ok(())
+}
