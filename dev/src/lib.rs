@@ -45,8 +45,11 @@ pub fn local_dir() -> PathBuf {
 /// The variables every local function gets, from `[workspace.metadata.lambda.env]`.
 pub fn workspace_lambda_env() -> Result<Vec<(String, String)>> {
     let path = root().join("Cargo.toml");
-    let text = std::fs::read_to_string(&path).map_err(|e| fail(format!("reading {}: {e}", path.display())))?;
-    let doc: toml::Table = text.parse().map_err(|e| fail(format!("parsing {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| fail(format!("reading {}: {e}", path.display())))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| fail(format!("parsing {}: {e}", path.display())))?;
     let env = doc
         .get("workspace")
         .and_then(|w| w.get("metadata"))

@@ -77,7 +77,11 @@ async fn test(args: &[String]) -> Result<ExitCode> {
         .map_err(|e| fail(format!("cargo test: {e}")));
     stack.stop();
     let status = status?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn sam(args: &[String]) -> Result<ExitCode> {
@@ -88,5 +92,9 @@ fn sam(args: &[String]) -> Result<ExitCode> {
         .env("SAM_CLI_TELEMETRY", "0")
         .status()
         .map_err(|e| fail(format!("sam: {e}")))?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

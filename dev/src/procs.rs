@@ -40,8 +40,10 @@ impl Procs {
         if let Ok(text) = std::fs::read_to_string(&pid_file) {
             for line in text.lines() {
                 let mut parts = line.splitn(2, ' ');
-                let (Some(pid), Some(marker)) = (parts.next().and_then(|p| p.parse::<u32>().ok()), parts.next())
-                else {
+                let (Some(pid), Some(marker)) = (
+                    parts.next().and_then(|p| p.parse::<u32>().ok()),
+                    parts.next(),
+                ) else {
                     continue;
                 };
                 let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -52,21 +54,38 @@ impl Procs {
             }
         }
         let _ = std::fs::remove_file(&pid_file);
-        Self { pid_file, procs: Vec::new() }
+        Self {
+            pid_file,
+            procs: Vec::new(),
+        }
     }
 
     /// Starts `command` with its output in `log`; `marker` is a word of its
     /// command line, used to recognise it later.
-    pub fn spawn(&mut self, name: &str, marker: &str, command: &mut Command, log: &Path) -> Result<()> {
-        let out = File::create(log).map_err(|e| fail(format!("creating {}: {e}", log.display())))?;
-        let err = out.try_clone().map_err(|e| fail(format!("{}: {e}", log.display())))?;
+    pub fn spawn(
+        &mut self,
+        name: &str,
+        marker: &str,
+        command: &mut Command,
+        log: &Path,
+    ) -> Result<()> {
+        let out =
+            File::create(log).map_err(|e| fail(format!("creating {}: {e}", log.display())))?;
+        let err = out
+            .try_clone()
+            .map_err(|e| fail(format!("{}: {e}", log.display())))?;
         let child = command
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .process_group(0)
             .spawn()
-            .map_err(|e| fail(format!("starting {name} ({:?}): {e}", command.get_program())))?;
+            .map_err(|e| {
+                fail(format!(
+                    "starting {name} ({:?}): {e}",
+                    command.get_program()
+                ))
+            })?;
         let line = format!("{} {marker}\n", child.id());
         let mut recorded = std::fs::read_to_string(&self.pid_file).unwrap_or_default();
         recorded.push_str(&line);

@@ -27,12 +27,21 @@ fn key_schema(keys: &[crate::template::KeyElement]) -> Result<Vec<KeySchemaEleme
 /// Creates a table as the template declares it. An existing table whose keys
 /// or indexes differ from the template is dropped and created again, so a
 /// changed template never runs against a stale local schema.
-pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &Table, name: &str) -> Result<bool> {
+pub async fn ensure_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &Table,
+    name: &str,
+) -> Result<bool> {
     if let Ok(existing) = client.describe_table().table_name(name).send().await {
         let desc = existing.table();
         let keys = desc.map(|d| d.key_schema().to_vec()).unwrap_or_default();
         let mut indexes: Vec<String> = desc
-            .map(|d| d.global_secondary_indexes().iter().filter_map(|g| g.index_name().map(str::to_owned)).collect())
+            .map(|d| {
+                d.global_secondary_indexes()
+                    .iter()
+                    .filter_map(|g| g.index_name().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         indexes.sort();
         let mut wanted: Vec<String> = table.indexes.iter().map(|i| i.name.clone()).collect();
@@ -65,7 +74,9 @@ pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &Table, name
     for index in &table.indexes {
         let projection = Projection::builder()
             .projection_type(ProjectionType::from(index.projection_type.as_str()))
-            .set_non_key_attributes((!index.non_key_attributes.is_empty()).then(|| index.non_key_attributes.clone()))
+            .set_non_key_attributes(
+                (!index.non_key_attributes.is_empty()).then(|| index.non_key_attributes.clone()),
+            )
             .build();
         request = request.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
@@ -112,11 +123,18 @@ pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &Table, name
 }
 
 /// Creates the queues (dead-letter queues first); returns logical id → URL.
-pub async fn ensure_queues(client: &aws_sdk_sqs::Client, queues: &[Queue]) -> Result<HashMap<String, String>> {
+pub async fn ensure_queues(
+    client: &aws_sdk_sqs::Client,
+    queues: &[Queue],
+) -> Result<HashMap<String, String>> {
     let mut urls = HashMap::new();
     let mut arns = HashMap::new();
     for queue in queues {
-        let name = if queue.fifo { format!("{}.fifo", queue.logical_id) } else { queue.logical_id.clone() };
+        let name = if queue.fifo {
+            format!("{}.fifo", queue.logical_id)
+        } else {
+            queue.logical_id.clone()
+        };
         let mut attributes = HashMap::new();
         if queue.fifo {
             attributes.insert(QueueAttributeName::FifoQueue, "true".to_owned());
@@ -128,12 +146,16 @@ pub async fn ensure_queues(client: &aws_sdk_sqs::Client, queues: &[Queue]) -> Re
             attributes.insert(QueueAttributeName::MessageRetentionPeriod, v.to_string());
         }
         if let Some((dlq, max)) = &queue.redrive {
-            let arn: &String = arns
-                .get(dlq)
-                .ok_or_else(|| fail(format!("queue {}: dead-letter queue {dlq} is not declared", queue.logical_id)))?;
+            let arn: &String = arns.get(dlq).ok_or_else(|| {
+                fail(format!(
+                    "queue {}: dead-letter queue {dlq} is not declared",
+                    queue.logical_id
+                ))
+            })?;
             attributes.insert(
                 QueueAttributeName::RedrivePolicy,
-                serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": max }).to_string(),
+                serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": max })
+                    .to_string(),
             );
         }
         let out = client
@@ -161,8 +183,17 @@ pub async fn ensure_queues(client: &aws_sdk_sqs::Client, queues: &[Queue]) -> Re
 }
 
 /// Stores (or replaces) a secret's string value.
-pub async fn put_secret(client: &aws_sdk_secretsmanager::Client, name: &str, value: &str) -> Result<()> {
-    let created = client.create_secret().name(name).secret_string(value).send().await;
+pub async fn put_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    value: &str,
+) -> Result<()> {
+    let created = client
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await;
     if created.is_err() {
         client
             .put_secret_value()
@@ -194,7 +225,11 @@ pub async fn create_all(
 ) -> Result<HashMap<String, String>> {
     for table in template.tables().map_err(|e| fail(e.to_string()))? {
         let created = ensure_table(dynamodb, &table, &table.logical_id).await?;
-        println!("  table {} {}", table.logical_id, if created { "created" } else { "up to date" });
+        println!(
+            "  table {} {}",
+            table.logical_id,
+            if created { "created" } else { "up to date" }
+        );
     }
     let queues = template.queues().map_err(|e| fail(e.to_string()))?;
     let urls = ensure_queues(sqs, &queues).await?;

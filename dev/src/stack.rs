@@ -30,7 +30,10 @@ pub struct Options {
 }
 
 fn port(var: &str, default: u16) -> u16 {
-    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 impl Options {
@@ -93,7 +96,13 @@ fn step(n: u32, total: u32, what: &str) {
     println!("[{n}/{total}] {what}");
 }
 
-async fn wait_for<F, Fut>(what: &str, log: &str, timeout: Duration, procs: &mut Procs, mut probe: F) -> Result<()>
+async fn wait_for<F, Fut>(
+    what: &str,
+    log: &str,
+    timeout: Duration,
+    procs: &mut Procs,
+    mut probe: F,
+) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -105,7 +114,10 @@ where
         }
         procs.check()?;
         if Instant::now() > deadline {
-            return Err(fail(format!("{what} did not answer within {}s; see {log}", timeout.as_secs())));
+            return Err(fail(format!(
+                "{what} did not answer within {}s; see {log}",
+                timeout.as_secs()
+            )));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -115,9 +127,9 @@ pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(Credentials::new(
-            "local", "local", None, None, "ferrocart-dev",
-        )))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            Credentials::new("local", "local", None, None, "ferrocart-dev"),
+        ))
         .endpoint_url(endpoint)
         .build()
 }
@@ -128,7 +140,9 @@ impl Stack {
         let dir = local_dir().join(options.name);
         std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
         let mut procs = Procs::new(dir.join("pids"));
-        let external = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.trim().is_empty());
+        let external = std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty());
         let total = 6;
 
         step(1, total, "install what is missing into .local/");
@@ -136,34 +150,63 @@ impl Stack {
 
         let endpoints = match &external {
             Some(url) => {
-                step(2, total, &format!("use the services at AWS_ENDPOINT_URL={url} (no emulators started)"));
-                Endpoints { dynamodb: url.clone(), moto: url.clone(), external: true }
+                step(
+                    2,
+                    total,
+                    &format!("use the services at AWS_ENDPOINT_URL={url} (no emulators started)"),
+                );
+                Endpoints {
+                    dynamodb: url.clone(),
+                    moto: url.clone(),
+                    external: true,
+                }
             }
             None => {
                 step(2, total, "start DynamoDB Local and moto");
-                check_port_free(options.dynamodb_port, "DynamoDB Local", "FERROCART_DYNAMODB_PORT")?;
+                check_port_free(
+                    options.dynamodb_port,
+                    "DynamoDB Local",
+                    "FERROCART_DYNAMODB_PORT",
+                )?;
                 check_port_free(options.moto_port, "moto", "FERROCART_MOTO_PORT")?;
-                let jar_dir = installed.dynamodb_jar.parent().unwrap_or(&root).to_path_buf();
+                let jar_dir = installed
+                    .dynamodb_jar
+                    .parent()
+                    .unwrap_or(&root)
+                    .to_path_buf();
                 let mut java = Command::new("java");
                 java.arg("-Xmx1g")
-                    .arg(format!("-Djava.library.path={}", jar_dir.join("DynamoDBLocal_lib").display()))
+                    .arg(format!(
+                        "-Djava.library.path={}",
+                        jar_dir.join("DynamoDBLocal_lib").display()
+                    ))
                     .arg("-jar")
                     .arg(&installed.dynamodb_jar)
                     .args(["-sharedDb", "-port", &options.dynamodb_port.to_string()]);
                 if options.persist {
                     let data = dir.join("dynamodb");
-                    std::fs::create_dir_all(&data).map_err(|e| fail(format!("{}: {e}", data.display())))?;
+                    std::fs::create_dir_all(&data)
+                        .map_err(|e| fail(format!("{}: {e}", data.display())))?;
                     java.arg("-dbPath").arg(&data);
                 } else {
                     java.arg("-inMemory");
                 }
                 java.current_dir(&dir);
-                procs.spawn("DynamoDB Local", "DynamoDBLocal", &mut java, &dir.join("dynamodb.log"))?;
+                procs.spawn(
+                    "DynamoDB Local",
+                    "DynamoDBLocal",
+                    &mut java,
+                    &dir.join("dynamodb.log"),
+                )?;
                 procs.spawn(
                     "moto",
                     "moto_server",
-                    Command::new(installed.venv_bin.join("moto_server"))
-                        .args(["-H", "127.0.0.1", "-p", &options.moto_port.to_string()]),
+                    Command::new(installed.venv_bin.join("moto_server")).args([
+                        "-H",
+                        "127.0.0.1",
+                        "-p",
+                        &options.moto_port.to_string(),
+                    ]),
                     &dir.join("moto.log"),
                 )?;
                 Endpoints {
@@ -179,18 +222,27 @@ impl Stack {
         let ses = aws_sdk_ses::Client::new(&sdk_config(&endpoints.moto));
         let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoints.moto));
         let dynamodb_log = dir.join("dynamodb.log").display().to_string();
-        wait_for("DynamoDB", &dynamodb_log, Duration::from_secs(60), &mut procs, || async {
-            dynamodb.list_tables().send().await.is_ok()
-        })
+        wait_for(
+            "DynamoDB",
+            &dynamodb_log,
+            Duration::from_secs(60),
+            &mut procs,
+            || async { dynamodb.list_tables().send().await.is_ok() },
+        )
         .await?;
         let moto_log = dir.join("moto.log").display().to_string();
-        wait_for("SQS/SES/Secrets Manager", &moto_log, Duration::from_secs(60), &mut procs, || async {
-            sqs.list_queues().send().await.is_ok()
-        })
+        wait_for(
+            "SQS/SES/Secrets Manager",
+            &moto_log,
+            Duration::from_secs(60),
+            &mut procs,
+            || async { sqs.list_queues().send().await.is_ok() },
+        )
         .await?;
 
         step(3, total, "create the tables and queues of template.yaml");
-        let template = Template::load(&root.join("template.yaml")).map_err(|e| fail(e.to_string()))?;
+        let template =
+            Template::load(&root.join("template.yaml")).map_err(|e| fail(e.to_string()))?;
         let queue_urls = resources::create_all(&template, &dynamodb, &sqs).await?;
         resources::verify_sender(&ses, SENDER_EMAIL).await?;
         println!("  SES sender {SENDER_EMAIL} verified");
@@ -212,10 +264,16 @@ impl Stack {
             vec![("AWS_ENDPOINT_URL".into(), endpoints.dynamodb.clone())]
         } else {
             vec![
-                ("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoints.dynamodb.clone()),
+                (
+                    "AWS_ENDPOINT_URL_DYNAMODB".into(),
+                    endpoints.dynamodb.clone(),
+                ),
                 ("AWS_ENDPOINT_URL_SQS".into(), endpoints.moto.clone()),
                 ("AWS_ENDPOINT_URL_SES".into(), endpoints.moto.clone()),
-                ("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), endpoints.moto.clone()),
+                (
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER".into(),
+                    endpoints.moto.clone(),
+                ),
             ]
         };
         function_env.push(("JWT_PUBLIC_KEYS".into(), keys.jwks.clone()));
@@ -226,19 +284,34 @@ impl Stack {
         function_env.extend(options.function_env.iter().cloned());
 
         step(5, total, "build every function");
-        let binaries: Vec<String> = template.function_binaries().into_iter().map(|(_, bin)| bin).collect();
+        let binaries: Vec<String> = template
+            .function_binaries()
+            .into_iter()
+            .map(|(_, bin)| bin)
+            .collect();
         let build_log = dir.join("build.log");
         let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cargo.current_dir(&root).arg("build");
         for bin in &binaries {
             cargo.args(["--bin", bin]);
         }
-        println!("  cargo build {} binaries (log: {})", binaries.len(), build_log.display());
+        println!(
+            "  cargo build {} binaries (log: {})",
+            binaries.len(),
+            build_log.display()
+        );
         let out = std::fs::File::create(&build_log).map_err(|e| fail(e.to_string()))?;
         let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
-        let status = cargo.stdout(out).stderr(err).status().map_err(|e| fail(format!("cargo build: {e}")))?;
+        let status = cargo
+            .stdout(out)
+            .stderr(err)
+            .status()
+            .map_err(|e| fail(format!("cargo build: {e}")))?;
         if !status.success() {
-            return Err(fail(format!("building the functions failed; see {}", build_log.display())));
+            return Err(fail(format!(
+                "building the functions failed; see {}",
+                build_log.display()
+            )));
         }
 
         step(6, total, "run the functions under cargo lambda watch");
@@ -253,7 +326,13 @@ impl Stack {
             .current_dir(&root)
             .env("PATH", path)
             .envs(function_env.iter().map(|(k, v)| (k, v)))
-            .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port"])
+            .args([
+                "lambda",
+                "watch",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+            ])
             .arg(options.api_port.to_string())
             .arg("--concurrency")
             .arg(options.concurrency.to_string());
@@ -268,7 +347,10 @@ impl Stack {
         let mut client_env: Vec<(String, String)> = lambda_env;
         client_env.extend(function_env);
         client_env.push(("FERROCART_API_URL".into(), api_url.clone()));
-        client_env.push(("FERROCART_KEYS_DIR".into(), keys::dir().display().to_string()));
+        client_env.push((
+            "FERROCART_KEYS_DIR".into(),
+            keys::dir().display().to_string(),
+        ));
         client_env.push(("FERROCART_STACK_DIR".into(), dir.display().to_string()));
 
         let mut describe = vec![format!(
@@ -276,13 +358,31 @@ impl Stack {
             functions_log.display()
         )];
         if !endpoints.external {
-            describe.push(format!("  DynamoDB Local                    {}   (log: {dynamodb_log})", endpoints.dynamodb));
-            describe.push(format!("  moto: SQS, SES, Secrets Manager   {}   (log: {moto_log})", endpoints.moto));
-            describe.push(format!("  mail sent through SES             {}/moto-api/data.json", endpoints.moto));
+            describe.push(format!(
+                "  DynamoDB Local                    {}   (log: {dynamodb_log})",
+                endpoints.dynamodb
+            ));
+            describe.push(format!(
+                "  moto: SQS, SES, Secrets Manager   {}   (log: {moto_log})",
+                endpoints.moto
+            ));
+            describe.push(format!(
+                "  mail sent through SES             {}/moto-api/data.json",
+                endpoints.moto
+            ));
         } else {
-            describe.push(format!("  AWS services                      {}", endpoints.dynamodb));
+            describe.push(format!(
+                "  AWS services                      {}",
+                endpoints.dynamodb
+            ));
         }
-        Ok(Self { procs, dir, api_url, client_env, describe })
+        Ok(Self {
+            procs,
+            dir,
+            api_url,
+            client_env,
+            describe,
+        })
     }
 
     /// An error if any process of the stack has exited.
@@ -327,7 +427,9 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         loop {
             let mut request = client.request(method.parse().map_err(|_| fail("method"))?, &url);
             if let Some(body) = body {
-                request = request.header("content-type", "application/json").body(body);
+                request = request
+                    .header("content-type", "application/json")
+                    .body(body);
             }
             match request.send().await {
                 Ok(response) if response.status().as_u16() == expected => break,
@@ -341,7 +443,9 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
             }
             procs.check()?;
             if Instant::now() > deadline {
-                return Err(fail(format!("{method} {path} did not answer {expected} in time; see {log}")));
+                return Err(fail(format!(
+                    "{method} {path} did not answer {expected} in time; see {log}"
+                )));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

@@ -77,8 +77,11 @@ fn number(value: &Value, what: &str) -> Result<u64, TemplateError> {
         .map_err(|_| err(format!("{what} is not a number")))
 }
 
-fn list<'a>(value: Option<&'a Value>) -> &'a [Value] {
-    value.and_then(Value::as_sequence).map(Vec::as_slice).unwrap_or(&[])
+fn list(value: Option<&Value>) -> &[Value] {
+    value
+        .and_then(Value::as_sequence)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 fn key_schema(value: Option<&Value>, what: &str) -> Result<Vec<KeyElement>, TemplateError> {
@@ -139,7 +142,12 @@ impl Template {
                 let what = format!("table {id}");
                 let attributes = list(p.get("AttributeDefinitions"))
                     .iter()
-                    .map(|a| Ok((text(&a["AttributeName"], &what)?, text(&a["AttributeType"], &what)?)))
+                    .map(|a| {
+                        Ok((
+                            text(&a["AttributeName"], &what)?,
+                            text(&a["AttributeType"], &what)?,
+                        ))
+                    })
                     .collect::<Result<_, TemplateError>>()?;
                 let indexes = list(p.get("GlobalSecondaryIndexes"))
                     .iter()
@@ -185,8 +193,11 @@ impl Template {
                 let what = format!("queue {id}");
                 let redrive = match p.get("RedrivePolicy") {
                     Some(policy) => Some((
-                        get_att_target(&policy["deadLetterTargetArn"])
-                            .ok_or_else(|| err(format!("{what}: deadLetterTargetArn must be !GetAtt <queue>.Arn")))?,
+                        get_att_target(&policy["deadLetterTargetArn"]).ok_or_else(|| {
+                            err(format!(
+                                "{what}: deadLetterTargetArn must be !GetAtt <queue>.Arn"
+                            ))
+                        })?,
                         number(&policy["maxReceiveCount"], &what)?,
                     )),
                     None => None,
@@ -194,8 +205,14 @@ impl Template {
                 Ok(Queue {
                     logical_id: id.clone(),
                     fifo: p.get("FifoQueue").and_then(Value::as_bool).unwrap_or(false),
-                    visibility_timeout: p.get("VisibilityTimeout").map(|v| number(v, &what)).transpose()?,
-                    message_retention: p.get("MessageRetentionPeriod").map(|v| number(v, &what)).transpose()?,
+                    visibility_timeout: p
+                        .get("VisibilityTimeout")
+                        .map(|v| number(v, &what))
+                        .transpose()?,
+                    message_retention: p
+                        .get("MessageRetentionPeriod")
+                        .map(|v| number(v, &what))
+                        .transpose()?,
                     redrive,
                 })
             })
@@ -216,8 +233,16 @@ impl Template {
                     continue;
                 }
                 let p = &event["Properties"];
-                let method = p.get("Method").and_then(Value::as_str).unwrap_or("ANY").to_uppercase();
-                let path = p.get("Path").and_then(Value::as_str).unwrap_or("$default").to_owned();
+                let method = p
+                    .get("Method")
+                    .and_then(Value::as_str)
+                    .unwrap_or("ANY")
+                    .to_uppercase();
+                let path = p
+                    .get("Path")
+                    .and_then(Value::as_str)
+                    .unwrap_or("$default")
+                    .to_owned();
                 routes.push(((method, path), id.clone()));
             }
         }
@@ -228,9 +253,15 @@ impl Template {
     pub fn function_binaries(&self) -> BTreeSet<(String, String)> {
         self.resources
             .iter()
-            .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function"))
+            .filter(|(_, r)| {
+                r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function")
+            })
             .filter_map(|(id, r)| {
-                let binary = r.get("Metadata")?.get("BuildProperties")?.get("Binary")?.as_str()?;
+                let binary = r
+                    .get("Metadata")?
+                    .get("BuildProperties")?
+                    .get("Binary")?
+                    .as_str()?;
                 Some((id.clone(), binary.to_owned()))
             })
             .collect()
@@ -247,7 +278,9 @@ impl Template {
                 map.iter()
                     .filter_map(|(k, v)| {
                         let value = match v {
-                            Value::Tagged(t) if t.tag == "Ref" || t.tag == "!Ref" => t.value.as_str()?.to_owned(),
+                            Value::Tagged(t) if t.tag == "Ref" || t.tag == "!Ref" => {
+                                t.value.as_str()?.to_owned()
+                            }
                             other => text(other, "").ok()?,
                         };
                         Some((k.as_str()?.to_owned(), value))
@@ -309,7 +342,10 @@ Resources:
         assert_eq!(queues[1].redrive, Some(("Dlq".into(), 5)));
         assert_eq!(queues[1].visibility_timeout, Some(60));
         assert_eq!(t.routes(), [(("GET".into(), "/a".into()), "F".into())]);
-        assert_eq!(t.function_binaries().into_iter().collect::<Vec<_>>(), [("F".into(), "f".into())]);
+        assert_eq!(
+            t.function_binaries().into_iter().collect::<Vec<_>>(),
+            [("F".into(), "f".into())]
+        );
         let env = t.function_env("F");
         assert!(env.contains(&("TABLE".into(), "T".into())));
         assert!(env.contains(&("PLAIN".into(), "x".into())));

@@ -1,1 +1,152 @@
-//! Helpers for the end-to-end suite.
+//! Helpers for the end-to-end tests: they talk HTTP to the local stack that
+//! `make test` starts, and sign tokens with its local keys to attack `me`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use shared::auth::SigningKey;
+
+pub const PASSWORD: &str = "a perfectly fine passphrase";
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: the end-to-end tests need the local stack; run them with `make test`")
+    })
+}
+
+pub fn api() -> String {
+    env("FERROCART_API_URL")
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
+/// A response's status, headers and JSON body (`Null` when it is not JSON).
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub async fn from(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem `code`, asserting the document's shape on the way.
+    pub fn code(&self) -> &str {
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.body["status"], self.status, "{}", self.text);
+        assert_eq!(self.body["type"], "about:blank");
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+pub async fn send(request: reqwest::RequestBuilder) -> Answer {
+    let answer = Answer::from(request.send().await.expect("the local stack answers")).await;
+    assert!(
+        answer.header("x-request-id").is_some_and(|v| !v.is_empty()),
+        "no x-request-id"
+    );
+    answer
+}
+
+pub async fn post(path: &str, body: &Value) -> Answer {
+    send(client().post(format!("{}{path}", api())).json(body)).await
+}
+
+pub async fn get(path: &str, token: Option<&str>) -> Answer {
+    let mut request = client().get(format!("{}{path}", api()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    send(request).await
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// Registers a fresh customer; returns its username and user document.
+pub async fn register() -> (String, Value) {
+    let name = unique("e2e");
+    let answer = post(
+        "/users/register",
+        &json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    (name, answer.body)
+}
+
+pub async fn login(name: &str) -> String {
+    let answer = post(
+        "/users/login",
+        &json!({"username": name, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
+}
+
+/// `current` (login signs with it) or `next` (only in the public key set).
+pub fn key(which: &str) -> SigningKey {
+    let path = format!("{}/{which}.json", env("FERROCART_KEYS_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .expect("a signing key file")
+}
+
+/// Signs any header and claims with `key`, valid or not, as an attacker holding that key would.
+pub fn sign(header: &Value, claims: &Value, key: &SigningKey) -> String {
+    let input = format!(
+        "{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string())
+    );
+    let encoding =
+        jsonwebtoken::EncodingKey::from_ed_pem(key.private_key_pem.as_bytes()).expect("a PEM key");
+    let signature =
+        jsonwebtoken::crypto::sign(input.as_bytes(), &encoding, jsonwebtoken::Algorithm::EdDSA)
+            .expect("signing works");
+    format!("{input}.{signature}")
+}
+
+/// Claims as login would issue them, for `user_id`, valid from `now`.
+pub fn claims(user_id: &str, now: i64) -> Value {
+    json!({
+        "sub": user_id, "role": "customer",
+        "iss": env("JWT_ISSUER"), "aud": env("JWT_AUDIENCE"),
+        "iat": now, "nbf": now, "exp": now + 3600, "jti": unique("j"),
+    })
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

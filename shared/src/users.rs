@@ -79,7 +79,9 @@ pub async fn login(
     match user {
         Some(user) if matched => {
             if counters.pair_failures > 0 {
-                table.reset_login_pair(&name_key, &attempt.source_ip).await?;
+                table
+                    .reset_login_pair(&name_key, &attempt.source_ip)
+                    .await?;
             }
             let access_token = signer.issue(&user.id, user.role, now)?;
             Ok(LoggedIn { access_token, user })
@@ -90,7 +92,11 @@ pub async fn login(
                 .await?;
             if let Some(seconds) = throttle.lock_seconds(consecutive) {
                 table
-                    .lock_login_pair(&name_key, &attempt.source_ip, now.unix_seconds() + seconds as i64)
+                    .lock_login_pair(
+                        &name_key,
+                        &attempt.source_ip,
+                        now.unix_seconds() + seconds as i64,
+                    )
                     .await?;
             }
             Err(Error::InvalidCredentials)

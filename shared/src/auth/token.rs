@@ -61,7 +61,9 @@ pub struct TokenSigner {
 impl TokenSigner {
     pub fn new(key: &SigningKey, issuer: &str, audience: &str) -> Result<Self, Error> {
         if key.kid.trim().is_empty() {
-            return Err(Error::internal("reading the signing key")("the key has no kid"));
+            return Err(Error::internal("reading the signing key")(
+                "the key has no kid",
+            ));
         }
         let encoding = EncodingKey::from_ed_pem(key.private_key_pem.as_bytes())
             .map_err(Error::internal("reading the signing key"))?;
@@ -150,14 +152,12 @@ impl TokenVerifier {
     /// Verifies the signature with the key named by `kid`, the pinned algorithm,
     /// and `exp`, `nbf`, `iss` and `aud`.
     pub fn verify(&self, token: &str) -> Result<Claims, Error> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| Error::Unauthorized("malformed token"))?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Error::Unauthorized("malformed token"))?;
         if header.alg != Algorithm::EdDSA {
             return Err(Error::Unauthorized("algorithm not allowed"));
         }
-        let kid = header
-            .kid
-            .ok_or(Error::Unauthorized("token has no kid"))?;
+        let kid = header.kid.ok_or(Error::Unauthorized("token has no kid"))?;
         let key = self
             .keys
             .get(&kid)
@@ -186,8 +186,10 @@ pub fn generate_key_pair(kid: &str) -> Result<(SigningKey, serde_json::Value), E
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
     let rng = aws_lc_rs::rand::SystemRandom::new();
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(Error::internal("generating a key"))?;
-    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(Error::internal("reading a key"))?;
+    let pkcs8 =
+        Ed25519KeyPair::generate_pkcs8(&rng).map_err(Error::internal("generating a key"))?;
+    let pair =
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(Error::internal("reading a key"))?;
     let body = STANDARD.encode(pkcs8.as_ref());
     let lines: Vec<&str> = body
         .as_bytes()
@@ -243,7 +245,8 @@ mod tests {
             B64.encode(claims.to_string())
         );
         let enc = EncodingKey::from_ed_pem(key.private_key_pem.as_bytes()).unwrap();
-        let sig = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &enc, Algorithm::EdDSA).unwrap();
+        let sig =
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &enc, Algorithm::EdDSA).unwrap();
         format!("{signing_input}.{sig}")
     }
 
@@ -291,7 +294,11 @@ mod tests {
                 "{claims}"
             );
         }
-        assert!(verifier.verify(&forge(header, claims_at(now), &key)).is_ok());
+        assert!(
+            verifier
+                .verify(&forge(header, claims_at(now), &key))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -305,22 +312,45 @@ mod tests {
             B64.encode(claims.to_string())
         );
         let hs256 = jsonwebtoken::encode(
-            &Header { kid: Some("k1".into()), ..Header::new(Algorithm::HS256) },
+            &Header {
+                kid: Some("k1".into()),
+                ..Header::new(Algorithm::HS256)
+            },
             &claims,
             &EncodingKey::from_secret(b"public key bytes"),
         )
         .unwrap();
-        let unknown_kid = forge(serde_json::json!({"alg": "EdDSA", "kid": "k2"}), claims.clone(), &key);
+        let unknown_kid = forge(
+            serde_json::json!({"alg": "EdDSA", "kid": "k2"}),
+            claims.clone(),
+            &key,
+        );
         let no_kid = forge(serde_json::json!({"alg": "EdDSA"}), claims.clone(), &key);
         let (other_key, _) = generate_key_pair("k1").unwrap();
-        let other_signer = forge(serde_json::json!({"alg": "EdDSA", "kid": "k1"}), claims, &other_key);
-        let good = signer.issue(&UserId::generate(), Role::Customer, Timestamp::now()).unwrap();
+        let other_signer = forge(
+            serde_json::json!({"alg": "EdDSA", "kid": "k1"}),
+            claims,
+            &other_key,
+        );
+        let good = signer
+            .issue(&UserId::generate(), Role::Customer, Timestamp::now())
+            .unwrap();
         let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
-        let mut payload: serde_json::Value = serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();
         payload["role"] = "admin".into();
         parts[1] = B64.encode(payload.to_string());
         let tampered = parts.join(".");
-        for token in [none, hs256, unknown_kid, no_kid, other_signer, tampered, "garbage".into(), String::new()] {
+        for token in [
+            none,
+            hs256,
+            unknown_kid,
+            no_kid,
+            other_signer,
+            tampered,
+            "garbage".into(),
+            String::new(),
+        ] {
             assert!(
                 matches!(verifier.verify(&token), Err(Error::Unauthorized(_))),
                 "{token}"
@@ -335,15 +365,23 @@ mod tests {
         let verifier = TokenVerifier::from_jwks(&jwk_set(&[jwk1, jwk2]), ISS, AUD).unwrap();
         for key in [k1, k2] {
             let signer = TokenSigner::new(&key, ISS, AUD).unwrap();
-            let token = signer.issue(&UserId::generate(), Role::Customer, Timestamp::now()).unwrap();
+            let token = signer
+                .issue(&UserId::generate(), Role::Customer, Timestamp::now())
+                .unwrap();
             assert!(verifier.verify(&token).is_ok());
         }
     }
 
     #[test]
     fn key_set_errors_are_clear() {
-        assert!(matches!(TokenVerifier::from_jwks("nope", ISS, AUD), Err(KeySetError::NotAJwkSet(_))));
-        assert!(matches!(TokenVerifier::from_jwks(r#"{"keys":[]}"#, ISS, AUD), Err(KeySetError::Empty)));
+        assert!(matches!(
+            TokenVerifier::from_jwks("nope", ISS, AUD),
+            Err(KeySetError::NotAJwkSet(_))
+        ));
+        assert!(matches!(
+            TokenVerifier::from_jwks(r#"{"keys":[]}"#, ISS, AUD),
+            Err(KeySetError::Empty)
+        ));
         let (_, mut jwk) = generate_key_pair("k").unwrap();
         jwk.as_object_mut().unwrap().remove("kid");
         assert!(matches!(

@@ -14,7 +14,9 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The code of an SDK service error, for deciding whether to retry.
-pub(crate) fn is_transaction_conflict(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> bool {
+pub(crate) fn is_transaction_conflict(
+    reasons: &[aws_sdk_dynamodb::types::CancellationReason],
+) -> bool {
     reasons
         .iter()
         .any(|r| r.code() == Some("TransactionConflict"))

@@ -42,7 +42,9 @@ impl SigningKeyStore {
                     .await
                     .map_err(Error::internal("reading the signing key secret"))?;
                 let text = out.secret_string().ok_or_else(|| {
-                    Error::internal("reading the signing key secret")("the secret has no string value")
+                    Error::internal("reading the signing key secret")(
+                        "the secret has no string value",
+                    )
                 })?;
                 let key: SigningKey = serde_json::from_str(text)
                     .map_err(Error::internal("parsing the signing key secret"))?;

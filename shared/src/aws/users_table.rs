@@ -6,7 +6,6 @@ use crate::Error;
 use crate::domain::throttle::{LoginCounters, hour_window};
 use crate::domain::{Email, Role, Timestamp, User, UserId, Username};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -149,24 +148,24 @@ impl UsersTable {
                 Ok(_) => return Ok(Ok(())),
                 Err(err) => err,
             };
-            if let SdkError::ServiceError(service) = &err {
-                if let TransactWriteItemsError::TransactionCanceledException(cancel) = service.err() {
-                    let reasons = cancel.cancellation_reasons();
-                    let failed = |i: usize| {
-                        reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-                    };
-                    if failed(1) {
-                        return Ok(Err(CreateUserError::UsernameTaken));
-                    }
-                    if failed(2) {
-                        return Ok(Err(CreateUserError::EmailTaken));
-                    }
-                    // Another transaction on the same items was in flight: once it
-                    // settles, the conditions decide.
-                    if super::is_transaction_conflict(reasons) && attempt < TRANSACTION_ATTEMPTS {
-                        tokio::time::sleep(backoff(attempt)).await;
-                        continue;
-                    }
+            if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                err.as_service_error()
+            {
+                let reasons = cancel.cancellation_reasons();
+                let failed = |i: usize| {
+                    reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                };
+                if failed(1) {
+                    return Ok(Err(CreateUserError::UsernameTaken));
+                }
+                if failed(2) {
+                    return Ok(Err(CreateUserError::EmailTaken));
+                }
+                // Another transaction on the same items was in flight: once it
+                // settles, the conditions decide.
+                if super::is_transaction_conflict(reasons) && attempt < TRANSACTION_ATTEMPTS {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    continue;
                 }
             }
             return Err(Error::internal("writing a new user")(err));
@@ -174,7 +173,8 @@ impl UsersTable {
     }
 
     fn put_new<T: Serialize>(&self, value: &T) -> Result<TransactWriteItem, Error> {
-        let item: Item = serde_dynamo::to_item(value).map_err(Error::internal("encoding an item"))?;
+        let item: Item =
+            serde_dynamo::to_item(value).map_err(Error::internal("encoding an item"))?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -219,7 +219,10 @@ impl UsersTable {
 
     /// The account a login name points to. Always two reads, found or not, so
     /// an unknown name costs what a known one does.
-    pub async fn find_by_login(&self, name: &crate::domain::LoginName) -> Result<Option<StoredUser>, Error> {
+    pub async fn find_by_login(
+        &self,
+        name: &crate::domain::LoginName,
+    ) -> Result<Option<StoredUser>, Error> {
         use crate::domain::LoginName;
         let marker = match name {
             LoginName::Username(_) => username_key(&name.key()),
@@ -227,8 +230,8 @@ impl UsersTable {
         };
         let user_id = match self.get(marker).await? {
             Some(item) => {
-                let unique: UniqueItem =
-                    serde_dynamo::from_item(item).map_err(Error::internal("decoding a uniqueness item"))?;
+                let unique: UniqueItem = serde_dynamo::from_item(item)
+                    .map_err(Error::internal("decoding a uniqueness item"))?;
                 Some(unique.user_id)
             }
             None => None,
@@ -236,24 +239,32 @@ impl UsersTable {
         match user_id {
             Some(id) => self.get_user(&id).await,
             None => {
-                self.get((String::from("USER#"), String::from("USER"))).await?;
+                self.get((String::from("USER#"), String::from("USER")))
+                    .await?;
                 Ok(None)
             }
         }
     }
 
     /// The pair's consecutive failures and lock, and the name's failures this hour.
-    pub async fn login_counters(&self, name_key: &str, ip: &str, now: Timestamp) -> Result<LoginCounters, Error> {
+    pub async fn login_counters(
+        &self,
+        name_key: &str,
+        ip: &str,
+        now: Timestamp,
+    ) -> Result<LoginCounters, Error> {
         let (pair, hour) = tokio::join!(
             self.get(pair_key(name_key, ip)),
             self.get(hour_key(name_key, hour_window(now)))
         );
         let pair: PairItem = match pair? {
-            Some(item) => serde_dynamo::from_item(item).map_err(Error::internal("decoding a login counter"))?,
+            Some(item) => serde_dynamo::from_item(item)
+                .map_err(Error::internal("decoding a login counter"))?,
             None => PairItem::default(),
         };
         let hour: HourItem = match hour? {
-            Some(item) => serde_dynamo::from_item(item).map_err(Error::internal("decoding a login counter"))?,
+            Some(item) => serde_dynamo::from_item(item)
+                .map_err(Error::internal("decoding a login counter"))?,
             None => HourItem::default(),
         };
         Ok(LoginCounters {
@@ -265,7 +276,12 @@ impl UsersTable {
 
     /// Counts one failure for the pair and for the name's hour, atomically
     /// (`ADD`), and returns the pair's new count of consecutive failures.
-    pub async fn record_login_failure(&self, name_key: &str, ip: &str, now: Timestamp) -> Result<u64, Error> {
+    pub async fn record_login_failure(
+        &self,
+        name_key: &str,
+        ip: &str,
+        now: Timestamp,
+    ) -> Result<u64, Error> {
         let window = hour_window(now);
         let pair = self
             .client
@@ -336,7 +352,9 @@ impl UsersTable {
 
     /// A cheap read that proves the table answers (for `/health`).
     pub async fn ping(&self) -> Result<(), Error> {
-        self.get((String::from("HEALTH"), String::from("HEALTH"))).await.map(|_| ())
+        self.get((String::from("HEALTH"), String::from("HEALTH")))
+            .await
+            .map(|_| ())
     }
 }
 

@@ -22,7 +22,10 @@ impl Timestamp {
         let at = at.to_offset(UtcOffset::UTC);
         // Millisecond precision: what we store is exactly what we answer.
         let millis = at.millisecond();
-        Self(at.replace_nanosecond(u32::from(millis) * 1_000_000).unwrap_or(at))
+        Self(
+            at.replace_nanosecond(u32::from(millis) * 1_000_000)
+                .unwrap_or(at),
+        )
     }
 
     pub fn unix_seconds(&self) -> i64 {

@@ -96,7 +96,11 @@ mod tests {
     #[test]
     fn locked_pair_is_refused_with_retry_after() {
         let t = LoginThrottle::default();
-        let c = LoginCounters { pair_failures: 5, pair_locked_until: Some(1030), name_failures_this_hour: 5 };
+        let c = LoginCounters {
+            pair_failures: 5,
+            pair_locked_until: Some(1030),
+            name_failures_this_hour: 5,
+        };
         assert_eq!(t.check(&c, at(1000)), Err(30));
         assert_eq!(t.check(&c, at(1030)), Ok(()));
     }
@@ -104,24 +108,38 @@ mod tests {
     #[test]
     fn hundred_failures_per_name_per_hour() {
         let t = LoginThrottle::default();
-        let c = LoginCounters { name_failures_this_hour: 100, ..Default::default() };
+        let c = LoginCounters {
+            name_failures_this_hour: 100,
+            ..Default::default()
+        };
         // 10 minutes into the hour: wait for the next window.
         assert_eq!(t.check(&c, at(7200 + 600)), Err(3000));
-        let c = LoginCounters { name_failures_this_hour: 99, ..Default::default() };
+        let c = LoginCounters {
+            name_failures_this_hour: 99,
+            ..Default::default()
+        };
         assert_eq!(t.check(&c, at(7200 + 600)), Ok(()));
     }
 
     #[test]
     fn the_longer_wait_wins() {
         let t = LoginThrottle::default();
-        let c = LoginCounters { pair_failures: 9, pair_locked_until: Some(7200 + 600 + 480), name_failures_this_hour: 100 };
+        let c = LoginCounters {
+            pair_failures: 9,
+            pair_locked_until: Some(7200 + 600 + 480),
+            name_failures_this_hour: 100,
+        };
         assert_eq!(t.check(&c, at(7200 + 3590)), Err(10));
         assert_eq!(t.check(&c, at(7200 + 600)), Err(3000));
     }
 
     #[test]
     fn configurable_schedule() {
-        let t = LoginThrottle { backoff_base_seconds: 1, backoff_max_seconds: 4, ..Default::default() };
+        let t = LoginThrottle {
+            backoff_base_seconds: 1,
+            backoff_max_seconds: 4,
+            ..Default::default()
+        };
         assert_eq!(t.lock_seconds(5), Some(1));
         assert_eq!(t.lock_seconds(8), Some(4));
     }

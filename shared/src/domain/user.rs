@@ -133,7 +133,9 @@ impl Password {
             ));
         }
         if is_common_password(text) {
-            return Err("is too common; choose a password that is not on lists of common passwords".into());
+            return Err(
+                "is too common; choose a password that is not on lists of common passwords".into(),
+            );
         }
         Ok(Self(text.to_owned()))
     }
@@ -250,7 +252,16 @@ mod tests {
         for ok in ["abc", "a_b.c-d", "ABCdef123", &"x".repeat(32)] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "", &"x".repeat(33), "with space", "émile", "a/b", "a@b", "名前です"] {
+        for bad in [
+            "ab",
+            "",
+            &"x".repeat(33),
+            "with space",
+            "émile",
+            "a/b",
+            "a@b",
+            "名前です",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }
@@ -262,7 +273,11 @@ mod tests {
 
     #[test]
     fn email_rules() {
-        for ok in ["a@example.com", "first.last+tag@sub.example.co.uk", "O'Brien@example.ie"] {
+        for ok in [
+            "a@example.com",
+            "first.last+tag@sub.example.co.uk",
+            "O'Brien@example.ie",
+        ] {
             assert!(Email::parse(ok).is_ok(), "{ok}");
         }
         let long_local = format!("{}@example.com", "a".repeat(64));
@@ -307,7 +322,13 @@ mod tests {
     #[test]
     fn common_passwords_are_refused_ignoring_case() {
         assert!(COMMON_PASSWORDS.len() >= 3000);
-        for common in ["password", "12345678", "iloveyou", "PassWord1", "QWERTYUIOP"] {
+        for common in [
+            "password",
+            "12345678",
+            "iloveyou",
+            "PassWord1",
+            "QWERTYUIOP",
+        ] {
             let err = Password::parse(common).unwrap_err();
             assert!(err.contains("too common"), "{common}: {err}");
         }

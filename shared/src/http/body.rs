@@ -18,16 +18,18 @@ pub struct JsonBody {
 fn is_json_media_type(value: &str) -> bool {
     let essence = value.split(';').next().unwrap_or_default().trim();
     essence.eq_ignore_ascii_case("application/json")
-        || essence
-            .rsplit_once('+')
-            .is_some_and(|(kind, suffix)| kind.starts_with("application/") && suffix.eq_ignore_ascii_case("json"))
+        || essence.rsplit_once('+').is_some_and(|(kind, suffix)| {
+            kind.starts_with("application/") && suffix.eq_ignore_ascii_case("json")
+        })
 }
 
 impl JsonBody {
     pub fn from_request(req: &Request) -> Result<Self, Error> {
         let bytes: &[u8] = req.body().as_ref();
         if bytes.len() > MAX_BODY_BYTES {
-            return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
+            return Err(Error::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
         }
         let content_type = req
             .headers()
@@ -54,7 +56,11 @@ impl JsonBody {
     }
 
     /// A required string field, checked by `parse` (a domain constructor).
-    pub fn required<T>(&mut self, field: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    pub fn required<T>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match self.fields.remove(field) {
             None => {
                 self.errors.push(FieldError::new(field, "is required"));
@@ -65,12 +71,21 @@ impl JsonBody {
     }
 
     /// An optional string field: `None` when absent.
-    pub fn optional<T>(&mut self, field: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    pub fn optional<T>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let value = self.fields.remove(field)?;
         self.string(field, value, parse)
     }
 
-    fn string<T>(&mut self, field: &str, value: Value, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn string<T>(
+        &mut self,
+        field: &str,
+        value: Value,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match value {
             Value::String(text) => match parse(&text) {
                 Ok(parsed) => Some(parsed),
@@ -95,8 +110,11 @@ impl JsonBody {
     pub fn finish(mut self) -> Result<(), Error> {
         let mut unknown: Vec<String> = self.fields.keys().cloned().collect();
         unknown.sort();
-        self.errors
-            .extend(unknown.into_iter().map(|field| FieldError::new(field, "is not a known field")));
+        self.errors.extend(
+            unknown
+                .into_iter()
+                .map(|field| FieldError::new(field, "is not a known field")),
+        );
         if self.errors.is_empty() {
             Ok(())
         } else {
@@ -111,7 +129,9 @@ mod tests {
     use lambda_http::Body;
 
     fn request(content_type: Option<&str>, body: &str) -> Request {
-        let mut builder = lambda_http::http::Request::builder().method("POST").uri("/x");
+        let mut builder = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/x");
         if let Some(ct) = content_type {
             builder = builder.header("content-type", ct);
         }
@@ -119,36 +139,66 @@ mod tests {
     }
 
     fn nonempty(s: &str) -> Result<String, String> {
-        if s.is_empty() { Err("must not be empty".into()) } else { Ok(s.to_owned()) }
+        if s.is_empty() {
+            Err("must not be empty".into())
+        } else {
+            Ok(s.to_owned())
+        }
     }
 
     #[test]
     fn media_types() {
-        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"] {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
             assert!(is_json_media_type(ok), "{ok}");
         }
-        for bad in ["", "text/plain", "application/x-www-form-urlencoded", "text/json+xml", "application/jsonp"] {
+        for bad in [
+            "",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "text/json+xml",
+            "application/jsonp",
+        ] {
             assert!(!is_json_media_type(bad), "{bad}");
         }
     }
 
     #[test]
     fn wrong_content_type_is_415_and_missing_too() {
-        assert!(matches!(JsonBody::from_request(&request(Some("text/plain"), "{}")), Err(Error::UnsupportedMediaType)));
-        assert!(matches!(JsonBody::from_request(&request(None, "{}")), Err(Error::UnsupportedMediaType)));
+        assert!(matches!(
+            JsonBody::from_request(&request(Some("text/plain"), "{}")),
+            Err(Error::UnsupportedMediaType)
+        ));
+        assert!(matches!(
+            JsonBody::from_request(&request(None, "{}")),
+            Err(Error::UnsupportedMediaType)
+        ));
     }
 
     #[test]
     fn malformed_json_is_400() {
         for bad in ["{", "", "{\"a\":}", "nul"] {
-            assert!(matches!(JsonBody::from_request(&request(Some("application/json"), bad)), Err(Error::MalformedJson(_))), "{bad}");
+            assert!(
+                matches!(
+                    JsonBody::from_request(&request(Some("application/json"), bad)),
+                    Err(Error::MalformedJson(_))
+                ),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn oversized_is_413() {
         let big = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
-        assert!(matches!(JsonBody::from_request(&request(Some("application/json"), &big)), Err(Error::PayloadTooLarge { .. })));
+        assert!(matches!(
+            JsonBody::from_request(&request(Some("application/json"), &big)),
+            Err(Error::PayloadTooLarge { .. })
+        ));
         let fits = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES - 10));
         assert!(JsonBody::from_request(&request(Some("application/json"), &fits)).is_ok());
     }
@@ -165,14 +215,22 @@ mod tests {
 
     #[test]
     fn reports_every_field_missing_wrong_type_rule_and_unknown() {
-        let req = request(Some("application/json"), r#"{"a": 1, "b": "", "zz": true, "yy": null}"#);
+        let req = request(
+            Some("application/json"),
+            r#"{"a": 1, "b": "", "zz": true, "yy": null}"#,
+        );
         let mut body = JsonBody::from_request(&req).unwrap();
         assert_eq!(body.required("a", nonempty), None);
         assert_eq!(body.required("b", nonempty), None);
         assert_eq!(body.required("c", nonempty), None);
         assert_eq!(body.optional("d", nonempty), None);
-        let Err(Error::Validation(errors)) = body.finish() else { panic!() };
-        let got: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        let Err(Error::Validation(errors)) = body.finish() else {
+            panic!()
+        };
+        let got: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
         assert_eq!(
             got,
             [

@@ -25,7 +25,10 @@ impl Health {
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let sdk = sdk_config().await;
         let table = config::required(USERS_TABLE)?;
-        Ok(Self::new(UsersTable::new(aws_sdk_dynamodb::Client::new(&sdk), table)))
+        Ok(Self::new(UsersTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            table,
+        )))
     }
 
     pub async fn handle(&self, req: Request) -> HandlerResult {
@@ -43,7 +46,10 @@ impl Health {
             };
             let checks = json!({ "dynamodb": dynamodb });
             let mut response = if dynamodb == "ok" {
-                json(StatusCode::OK, &json!({ "status": "ok", "version": VERSION, "checks": checks }))?
+                json(
+                    StatusCode::OK,
+                    &json!({ "status": "ok", "version": VERSION, "checks": checks }),
+                )?
             } else {
                 let mut problem = Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,

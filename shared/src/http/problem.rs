@@ -172,7 +172,11 @@ mod tests {
         let cases = [
             (Error::MalformedJson("x".into()), 400, "malformed_json"),
             (Error::UnsupportedMediaType, 415, "unsupported_media_type"),
-            (Error::PayloadTooLarge { limit: 1 }, 413, "payload_too_large"),
+            (
+                Error::PayloadTooLarge { limit: 1 },
+                413,
+                "payload_too_large",
+            ),
             (Error::validation("f", "m"), 422, "validation_failed"),
             (Error::Unauthorized("x"), 401, "unauthorized"),
             (Error::Forbidden, 403, "forbidden"),
@@ -180,7 +184,13 @@ mod tests {
             (Error::UsernameTaken, 409, "username_taken"),
             (Error::EmailTaken, 409, "email_taken"),
             (Error::InvalidCredentials, 401, "invalid_credentials"),
-            (Error::TooManyAttempts { retry_after_secs: 30 }, 429, "too_many_attempts"),
+            (
+                Error::TooManyAttempts {
+                    retry_after_secs: 30,
+                },
+                429,
+                "too_many_attempts",
+            ),
             (Error::UserNotFound, 404, "user_not_found"),
             (Error::internal("ctx")("boom"), 500, "internal_error"),
         ];
@@ -198,7 +208,10 @@ mod tests {
 
     #[test]
     fn validation_lists_fields() {
-        let (_, body, _) = doc(Error::Validation(vec![FieldError::new("email", "bad"), FieldError::new("password", "short")]));
+        let (_, body, _) = doc(Error::Validation(vec![
+            FieldError::new("email", "bad"),
+            FieldError::new("password", "short"),
+        ]));
         assert_eq!(body["title"], "Unprocessable Content");
         assert_eq!(body["errors"][0]["field"], "email");
         assert_eq!(body["errors"][1]["message"], "short");
@@ -208,7 +221,9 @@ mod tests {
     fn auth_and_throttle_headers() {
         let (_, _, r) = doc(Error::Unauthorized("x"));
         assert_eq!(r.headers()["www-authenticate"], "Bearer");
-        let (_, _, r) = doc(Error::TooManyAttempts { retry_after_secs: 42 });
+        let (_, _, r) = doc(Error::TooManyAttempts {
+            retry_after_secs: 42,
+        });
         assert_eq!(r.headers()["retry-after"], "42");
     }
 

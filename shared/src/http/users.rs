@@ -17,7 +17,10 @@ use serde::Serialize;
 async fn users_table() -> Result<(UsersTable, aws_config::SdkConfig), ConfigError> {
     let sdk = sdk_config().await;
     let name = config::required(config::USERS_TABLE)?;
-    Ok((UsersTable::new(aws_sdk_dynamodb::Client::new(&sdk), name), sdk))
+    Ok((
+        UsersTable::new(aws_sdk_dynamodb::Client::new(&sdk), name),
+        sdk,
+    ))
 }
 
 /// The verifier every authenticated function builds from its configuration.
@@ -53,10 +56,22 @@ impl Register {
             let email = body.required("email", Email::parse);
             let password = body.required("password", Password::parse);
             let (Some(username), Some(email), Some(password)) = (username, email, password) else {
-                return Err(body.finish().err().unwrap_or_else(|| Error::validation("body", "is incomplete")));
+                return Err(body
+                    .finish()
+                    .err()
+                    .unwrap_or_else(|| Error::validation("body", "is incomplete")));
             };
             body.finish()?;
-            let user = users::register(&self.table, &self.hasher, NewUser { username, email, password }).await?;
+            let user = users::register(
+                &self.table,
+                &self.hasher,
+                NewUser {
+                    username,
+                    email,
+                    password,
+                },
+            )
+            .await?;
             json(StatusCode::CREATED, &user)
         })
         .await
@@ -139,12 +154,17 @@ impl Login {
                     body.reject("username", "username or email is required");
                     None
                 }
-                (true, false) => body.required("username", login_field).map(LoginName::Username),
+                (true, false) => body
+                    .required("username", login_field)
+                    .map(LoginName::Username),
                 (false, true) => body.required("email", login_field).map(LoginName::Email),
             };
             let password = body.required("password", login_field);
             let (Some(name), Some(password)) = (name, password) else {
-                return Err(body.finish().err().unwrap_or_else(|| Error::validation("body", "is incomplete")));
+                return Err(body
+                    .finish()
+                    .err()
+                    .unwrap_or_else(|| Error::validation("body", "is incomplete")));
             };
             body.finish()?;
             let signer = self.keys.signer().await?;
@@ -153,7 +173,8 @@ impl Login {
                 password,
                 source_ip: source_ip(&req),
             };
-            let logged_in = users::login(&self.table, &self.hasher, &self.throttle, signer, attempt).await?;
+            let logged_in =
+                users::login(&self.table, &self.hasher, &self.throttle, signer, attempt).await?;
             json(
                 StatusCode::OK,
                 &Token {

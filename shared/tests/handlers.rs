@@ -1,0 +1,147 @@
+//! Each handler called with a `lambda_http::Request` built from its sample
+//! event in `events/`, without Lambda, against the local stack's emulators.
+
+mod common;
+
+use common::{event, unique};
+use lambda_http::{Body, Context, Request, RequestExt, Response};
+use serde_json::{Value, json};
+use shared::http::health::Health;
+use shared::http::users::{Login, Me, Register};
+
+fn request(mut event: Value, body: Option<Value>) -> Request {
+    if let Some(body) = body {
+        event["body"] = Value::String(body.to_string());
+    }
+    let mut context = Context::default();
+    context.request_id = "test-request-id".into();
+    lambda_http::request::from_str(&event.to_string())
+        .expect("sample event parses")
+        .with_lambda_context(context)
+}
+
+fn parts(response: Response<Body>) -> (u16, Value, Response<Body>) {
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    (response.status().as_u16(), body, response)
+}
+
+#[tokio::test]
+async fn sample_events_drive_register_login_and_me() {
+    let (register, login, me) = (
+        Register::from_env().await.unwrap(),
+        Login::from_env().await.unwrap(),
+        Me::from_env().await.unwrap(),
+    );
+    let name = unique("ada_");
+    let password = "analytical engine 1843";
+    let body =
+        json!({"username": name, "email": format!("{name}@example.com"), "password": password});
+    let (status, user, response) = parts(
+        register
+            .handle(request(event("register.json"), Some(body)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(response.headers()["x-request-id"], "test-request-id");
+    assert_eq!(user["username"], name);
+    assert_eq!(user["role"], "customer");
+
+    let (status, token, _) = parts(
+        login
+            .handle(request(
+                event("login.json"),
+                Some(json!({"username": name, "password": password})),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{token}");
+    assert_eq!(token["token_type"], "Bearer");
+    assert_eq!(token["expires_in"], 3600);
+    assert_eq!(token["user"], user);
+
+    let mut me_event = event("me.json");
+    me_event["headers"]["authorization"] =
+        format!("Bearer {}", token["access_token"].as_str().unwrap()).into();
+    let (status, body, _) = parts(me.handle(request(me_event, None)).await.unwrap());
+    assert_eq!(status, 200);
+    assert_eq!(body, user);
+
+    let (status, body, response) = parts(me.handle(request(event("me.json"), None)).await.unwrap());
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+}
+
+#[tokio::test]
+async fn register_sample_event_reports_each_bad_field() {
+    let register = Register::from_env().await.unwrap();
+    let body = json!({"username": "x", "email": "nope", "password": 12345678, "admin": true});
+    let (status, problem, response) = parts(
+        register
+            .handle(request(event("register.json"), Some(body)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 422);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(problem["code"], "validation_failed");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["username", "email", "password", "admin"]);
+}
+
+#[tokio::test]
+async fn health_sample_event_reports_dynamodb() {
+    let health = Health::from_env().await.unwrap();
+    let (status, body, response) = parts(
+        health
+            .handle(request(event("health.json"), None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["dynamodb"], "ok");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn health_answers_503_when_dynamodb_does_not() {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            aws_sdk_dynamodb::config::Credentials::new("x", "x", None, None, "test"),
+        ))
+        .build();
+    let table = shared::aws::UsersTable::new(aws_sdk_dynamodb::Client::new(&sdk), "UsersTable");
+    let (status, body, _) = parts(
+        Health::new(table)
+            .handle(request(event("health.json"), None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 503);
+    assert_eq!(body["code"], "dependency_unavailable");
+    assert_eq!(body["checks"]["dynamodb"], "unavailable");
+}
+
+#[tokio::test]
+async fn not_found_sample_event_is_a_problem_document() {
+    let (status, body, _) = parts(
+        shared::http::not_found::handle(request(event("not-found.json"), None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "route_not_found");
+}

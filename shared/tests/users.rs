@@ -1,0 +1,276 @@
+//! The users use cases against DynamoDB Local: registration, login,
+//! throttling with a short back-off.
+
+mod common;
+
+use common::{unique, users_table};
+use shared::Error;
+use shared::auth::token::{generate_key_pair, jwk_set};
+use shared::auth::{PasswordHasher, TokenSigner, TokenVerifier};
+use shared::domain::throttle::LoginThrottle;
+use shared::domain::{LoginName, NewUser, Role};
+use shared::users::{self, LoginAttempt};
+use std::time::Duration;
+
+fn signer_and_verifier() -> (TokenSigner, TokenVerifier) {
+    let (key, jwk) = generate_key_pair("test").unwrap();
+    (
+        TokenSigner::new(&key, "iss", "aud").unwrap(),
+        TokenVerifier::from_jwks(&jwk_set(&[jwk]), "iss", "aud").unwrap(),
+    )
+}
+
+fn attempt(name: &str, password: &str, ip: &str) -> LoginAttempt {
+    LoginAttempt {
+        name: LoginName::Username(name.to_owned()),
+        password: password.to_owned(),
+        source_ip: ip.to_owned(),
+    }
+}
+
+const PASSWORD: &str = "a perfectly fine passphrase";
+
+async fn registered(table: &shared::aws::UsersTable, hasher: &PasswordHasher) -> String {
+    let name = unique("user");
+    let email = format!("{name}@example.com");
+    users::register(
+        table,
+        hasher,
+        NewUser::parse(&name, &email, PASSWORD).unwrap(),
+    )
+    .await
+    .unwrap();
+    name
+}
+
+#[tokio::test]
+async fn register_makes_a_customer_and_login_issues_a_token_for_it() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, verifier) = signer_and_verifier();
+    let name = unique("reg");
+    let user = users::register(
+        &table,
+        &hasher,
+        NewUser::parse(&name, &format!("{name}@example.com"), PASSWORD).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(user.role, Role::Customer);
+
+    let throttle = LoginThrottle::default();
+    let by_email = LoginAttempt {
+        name: LoginName::Email(format!("{}@EXAMPLE.com", name.to_uppercase())),
+        password: PASSWORD.into(),
+        source_ip: "192.0.2.1".into(),
+    };
+    let logged_in = users::login(&table, &hasher, &throttle, &signer, by_email)
+        .await
+        .unwrap();
+    assert_eq!(logged_in.user, user);
+    let claims = verifier.verify(&logged_in.access_token).unwrap();
+    assert_eq!(claims.sub, user.id.to_string());
+    assert_eq!(users::me(&table, &user.id).await.unwrap(), user);
+}
+
+#[tokio::test]
+async fn create_user_can_make_an_admin() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let name = unique("adm");
+    let new = NewUser::parse(&name, &format!("{name}@example.com"), PASSWORD).unwrap();
+    let admin = users::create_user(&table, &hasher, new, Role::Admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        users::me(&table, &admin.id).await.unwrap().role,
+        Role::Admin
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_fail_alike() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let name = registered(&table, &hasher).await;
+    let throttle = LoginThrottle::default();
+    let wrong = users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&name, "not it at all", "192.0.2.2"),
+    )
+    .await;
+    let unknown = users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&unique("ghost"), PASSWORD, "192.0.2.2"),
+    )
+    .await;
+    assert!(matches!(wrong, Err(Error::InvalidCredentials)));
+    assert!(matches!(unknown, Err(Error::InvalidCredentials)));
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_pair_with_growing_backoff_then_success_resets() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let name = registered(&table, &hasher).await;
+    let throttle = LoginThrottle {
+        backoff_base_seconds: 1,
+        backoff_max_seconds: 2,
+        ..Default::default()
+    };
+    let ip = "192.0.2.3";
+    for _ in 0..5 {
+        let r = users::login(
+            &table,
+            &hasher,
+            &throttle,
+            &signer,
+            attempt(&name, "wrong password", ip),
+        )
+        .await;
+        assert!(matches!(r, Err(Error::InvalidCredentials)));
+    }
+    // Locked, even for the right password; another IP is not.
+    let locked = users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&name, PASSWORD, ip),
+    )
+    .await;
+    assert!(
+        matches!(
+            locked,
+            Err(Error::TooManyAttempts {
+                retry_after_secs: 1
+            })
+        ),
+        "{locked:?}"
+    );
+    users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&name, PASSWORD, "192.0.2.4"),
+    )
+    .await
+    .unwrap();
+
+    // After the lock, a sixth failure locks for twice as long.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&name, "wrong again", ip),
+    )
+    .await;
+    assert!(matches!(r, Err(Error::InvalidCredentials)));
+    let locked = users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&name, PASSWORD, ip),
+    )
+    .await;
+    assert!(
+        matches!(
+            locked,
+            Err(Error::TooManyAttempts {
+                retry_after_secs: 2 | 1
+            })
+        ),
+        "{locked:?}"
+    );
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&name, PASSWORD, ip),
+    )
+    .await
+    .unwrap();
+    let counters = table
+        .login_counters(&name, ip, shared::domain::Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(counters.pair_failures, 0);
+}
+
+#[tokio::test]
+async fn a_name_takes_a_limited_number_of_failures_per_hour_from_all_ips() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let name = registered(&table, &hasher).await;
+    let throttle = LoginThrottle {
+        max_failures_per_name_per_hour: 3,
+        ..Default::default()
+    };
+    for i in 0..3 {
+        let r = users::login(
+            &table,
+            &hasher,
+            &throttle,
+            &signer,
+            attempt(&name, "wrong", &format!("192.0.2.{}", 10 + i)),
+        )
+        .await;
+        assert!(matches!(r, Err(Error::InvalidCredentials)));
+    }
+    let refused = users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&name, PASSWORD, "192.0.2.99"),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(Error::TooManyAttempts { .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_names_are_counted_like_known_ones() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let ghost = unique("ghost");
+    let throttle = LoginThrottle {
+        backoff_base_seconds: 60,
+        ..Default::default()
+    };
+    for _ in 0..5 {
+        let _ = users::login(
+            &table,
+            &hasher,
+            &throttle,
+            &signer,
+            attempt(&ghost, "whatever", "192.0.2.5"),
+        )
+        .await;
+    }
+    let locked = users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        attempt(&ghost, "whatever", "192.0.2.5"),
+    )
+    .await;
+    assert!(
+        matches!(locked, Err(Error::TooManyAttempts { .. })),
+        "{locked:?}"
+    );
+}
