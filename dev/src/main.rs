@@ -9,7 +9,8 @@ const USAGE: &str = "usage: dev <command>
   up          the whole shop on http://127.0.0.1:9000 until Ctrl-C (make dev)
   test [ARGS] a private stack on other ports, `cargo test --workspace ARGS` against it, then stop (make test)
   install     install the emulators and cargo-lambda into .local/ and exit
-  sam [ARGS]  run the SAM CLI from its own venv in .local/ (e.g. `sam validate --lint`)";
+  sam [ARGS]  run the SAM CLI from its own venv in .local/ (e.g. `sam validate --lint`)
+  keygen KID  print a new Ed25519 signing key (the secret's value) and its public JWK";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -19,6 +20,7 @@ async fn main() -> ExitCode {
         Some("test") => test(&args[1..]).await,
         Some("install") => install::stack(true).map(|_| ExitCode::SUCCESS),
         Some("sam") => sam(&args[1..]),
+        Some("keygen") if args.len() == 2 => keygen(&args[1]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -97,4 +99,13 @@ fn sam(args: &[String]) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn keygen(kid: &str) -> Result<ExitCode> {
+    let (key, jwk) =
+        shared::auth::token::generate_key_pair(kid).map_err(|e| fail(e.to_string()))?;
+    let secret = serde_json::to_string(&key).map_err(|e| fail(e.to_string()))?;
+    println!("# The signing key secret's value (keep it secret):\n{secret}\n");
+    println!("# The public JWK, for the JwtPublicKeys key set:\n{jwk}");
+    Ok(ExitCode::SUCCESS)
 }

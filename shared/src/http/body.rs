@@ -106,6 +106,13 @@ impl JsonBody {
         self.errors.push(FieldError::new(field, message));
     }
 
+    /// `parsed` (the fields the handler took, combined) when nothing was
+    /// wrong; otherwise every error found.
+    pub fn finish_with<T>(self, parsed: Option<T>) -> Result<T, Error> {
+        self.finish()?;
+        parsed.ok_or_else(|| Error::validation("body", "is incomplete"))
+    }
+
     /// Every error found so far, plus one per field the handler did not take.
     pub fn finish(mut self) -> Result<(), Error> {
         let mut unknown: Vec<String> = self.fields.keys().cloned().collect();

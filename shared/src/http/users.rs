@@ -55,23 +55,15 @@ impl Register {
             let username = body.required("username", Username::parse);
             let email = body.required("email", Email::parse);
             let password = body.required("password", Password::parse);
-            let (Some(username), Some(email), Some(password)) = (username, email, password) else {
-                return Err(body
-                    .finish()
-                    .err()
-                    .unwrap_or_else(|| Error::validation("body", "is incomplete")));
-            };
-            body.finish()?;
-            let user = users::register(
-                &self.table,
-                &self.hasher,
-                NewUser {
+            let new = body.finish_with(match (username, email, password) {
+                (Some(username), Some(email), Some(password)) => Some(NewUser {
                     username,
                     email,
                     password,
-                },
-            )
-            .await?;
+                }),
+                _ => None,
+            })?;
+            let user = users::register(&self.table, &self.hasher, new).await?;
             json(StatusCode::CREATED, &user)
         })
         .await
@@ -160,13 +152,7 @@ impl Login {
                 (false, true) => body.required("email", login_field).map(LoginName::Email),
             };
             let password = body.required("password", login_field);
-            let (Some(name), Some(password)) = (name, password) else {
-                return Err(body
-                    .finish()
-                    .err()
-                    .unwrap_or_else(|| Error::validation("body", "is incomplete")));
-            };
-            body.finish()?;
+            let (name, password) = body.finish_with(name.zip(password))?;
             let signer = self.keys.signer().await?;
             let attempt = LoginAttempt {
                 name,
