@@ -12,6 +12,24 @@ pub struct LocalKeys {
     pub next: SigningKey,
     /// `JWT_PUBLIC_KEYS` for every verifier: both public keys.
     pub jwks: String,
+    /// `CURSOR_SECRET`: 32 random bytes, base64.
+    pub cursor_secret: String,
+}
+
+/// The cursor-signing secret, generated once.
+fn cursor_secret(dir: &std::path::Path) -> Result<String> {
+    use base64::Engine;
+    let path = dir.join("cursor-secret");
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && text.trim().len() >= 32
+    {
+        return Ok(text.trim().to_owned());
+    }
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| fail("no randomness for the cursor secret"))?;
+    let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
+    std::fs::write(&path, &secret).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    Ok(secret)
 }
 
 pub fn dir() -> PathBuf {
@@ -26,6 +44,8 @@ pub fn ensure() -> Result<LocalKeys> {
     let read = |path: &PathBuf| -> Option<SigningKey> {
         serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
     };
+    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+    let cursor_secret = cursor_secret(&dir)?;
     if let (Some(current), Some(next), Ok(jwks)) = (
         read(&current_path),
         read(&next_path),
@@ -35,9 +55,9 @@ pub fn ensure() -> Result<LocalKeys> {
             current,
             next,
             jwks,
+            cursor_secret,
         });
     }
-    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -69,5 +89,6 @@ pub fn ensure() -> Result<LocalKeys> {
         current,
         next,
         jwks,
+        cursor_secret,
     })
 }

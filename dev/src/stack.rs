@@ -11,6 +11,17 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub const SENDER_EMAIL: &str = "orders@ferrocart.local";
+pub const ADMIN_USERNAME: &str = "admin";
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const DEFAULT_ADMIN_PASSWORD: &str = "local-admin-password";
+
+/// The local admin's password: `FERROCART_ADMIN_PASSWORD`, else the default.
+pub fn admin_password() -> String {
+    std::env::var("FERROCART_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.to_owned())
+}
 
 /// Which stack, on which ports. `dev` and `test` differ so `make test` can run
 /// while `make dev` serves.
@@ -143,7 +154,7 @@ impl Stack {
         let external = std::env::var("AWS_ENDPOINT_URL")
             .ok()
             .filter(|v| !v.trim().is_empty());
-        let total = 6;
+        let total = 7;
 
         step(1, total, "install what is missing into .local/");
         let installed = install::stack(external.is_none())?;
@@ -259,6 +270,33 @@ impl Stack {
         resources::put_secret(&secrets, &secret_name, &secret).await?;
         println!("  secret {secret_name} holds key {}", keys.current.kid);
 
+        step(5, total, "the local admin and the demo catalogue");
+        let table_name = |var: &str| {
+            lambda_env
+                .iter()
+                .find(|(k, _)| k == var)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| fail(format!("Cargo.toml lambda env has no {var}")))
+        };
+        let users = shared::aws::UsersTable::new(dynamodb.clone(), table_name("USERS_TABLE")?);
+        match ferrocart::create_admin(&users, ADMIN_USERNAME, ADMIN_EMAIL, &admin_password()).await
+        {
+            Ok(_) => println!("  admin {ADMIN_USERNAME} created"),
+            Err(shared::Error::UsernameTaken | shared::Error::EmailTaken) => {
+                println!("  admin {ADMIN_USERNAME} exists")
+            }
+            Err(e) => return Err(fail(format!("creating the local admin: {e}"))),
+        }
+        let products =
+            shared::aws::ProductsTable::new(dynamodb.clone(), table_name("PRODUCTS_TABLE")?);
+        let seeded = ferrocart::seed::seed(&products)
+            .await
+            .map_err(|e| fail(format!("seeding the demo catalogue: {e}")))?;
+        println!(
+            "  demo catalogue: {} products created, {} already there",
+            seeded.created, seeded.present
+        );
+
         // What the functions get beyond Cargo.toml's static settings.
         let mut function_env: Vec<(String, String)> = if endpoints.external {
             vec![("AWS_ENDPOINT_URL".into(), endpoints.dynamodb.clone())]
@@ -277,13 +315,14 @@ impl Stack {
             ]
         };
         function_env.push(("JWT_PUBLIC_KEYS".into(), keys.jwks.clone()));
+        function_env.push(("CURSOR_SECRET".into(), keys.cursor_secret.clone()));
         function_env.push(("SENDER_EMAIL".into(), SENDER_EMAIL.into()));
         for (id, url) in &queue_urls {
             function_env.push((format!("{}_URL", screaming(id)), url.clone()));
         }
         function_env.extend(options.function_env.iter().cloned());
 
-        step(5, total, "build every function");
+        step(6, total, "build every function");
         let binaries: Vec<String> = template
             .function_binaries()
             .into_iter()
@@ -314,7 +353,7 @@ impl Stack {
             )));
         }
 
-        step(6, total, "run the functions under cargo lambda watch");
+        step(7, total, "run the functions under cargo lambda watch");
         check_port_free(options.api_port, "the API", "FERROCART_API_PORT")?;
         let path = format!(
             "{}:{}",
@@ -353,6 +392,8 @@ impl Stack {
         ));
         client_env.push(("FERROCART_STACK_DIR".into(), dir.display().to_string()));
 
+        client_env.push(("FERROCART_ADMIN_USERNAME".into(), ADMIN_USERNAME.into()));
+        client_env.push(("FERROCART_ADMIN_PASSWORD".into(), admin_password()));
         let mut describe = vec![format!(
             "  API                               {api_url}   (functions log: {})",
             functions_log.display()
@@ -414,11 +455,17 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         .timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| fail(e.to_string()))?;
-    let probes: [(&str, &str, Option<&str>, u16); 5] = [
+    const NO_PRODUCT: &str = "/products/00000000000000000000000000";
+    let probes: [(&str, &str, Option<&str>, u16); 10] = [
         ("GET", "/health", None, 200),
         ("POST", "/users/register", Some("{}"), 422),
         ("POST", "/users/login", Some("{}"), 422),
         ("GET", "/users/me", None, 401),
+        ("GET", "/products?limit=1", None, 200),
+        ("GET", NO_PRODUCT, None, 404),
+        ("POST", "/products", Some("{}"), 401),
+        ("PATCH", NO_PRODUCT, Some("{}"), 401),
+        ("DELETE", NO_PRODUCT, None, 401),
         ("GET", "/no/such/route", None, 404),
     ];
     for (method, path, body, expected) in probes {

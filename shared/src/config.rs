@@ -3,6 +3,8 @@
 //! `events/env.json` set the same names. A missing variable fails init with its name.
 
 pub const USERS_TABLE: &str = "USERS_TABLE";
+pub const PRODUCTS_TABLE: &str = "PRODUCTS_TABLE";
+pub const CURSOR_SECRET: &str = "CURSOR_SECRET";
 pub const JWT_PUBLIC_KEYS: &str = "JWT_PUBLIC_KEYS";
 pub const JWT_SIGNING_KEY_SECRET: &str = "JWT_SIGNING_KEY_SECRET";
 pub const JWT_ISSUER: &str = "JWT_ISSUER";

@@ -8,6 +8,9 @@ use std::fmt;
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// The product a line is about (insufficient stock, unknown product).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
 }
 
 impl FieldError {
@@ -15,7 +18,13 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            product_id: None,
         }
+    }
+
+    pub fn for_product(mut self, product_id: impl Into<String>) -> Self {
+        self.product_id = Some(product_id.into());
+        self
     }
 }
 
@@ -54,6 +63,16 @@ pub enum Error {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("user not found")]
     UserNotFound,
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("product not found")]
+    ProductNotFound,
+    #[error("If-Match is required")]
+    PreconditionRequired,
+    #[error("If-Match does not match the current version")]
+    PreconditionFailed,
+    #[error("insufficient stock: {0:?}")]
+    InsufficientStock(Vec<FieldError>),
     #[error("{context}: {source}")]
     Internal {
         context: &'static str,

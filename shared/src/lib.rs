@@ -1,7 +1,7 @@
 //! Everything the ferrocart functions share, in layers that only point inwards:
 //!
 //! - [`domain`]: types and rules, no I/O and no AWS types;
-//! - [`users`]: the users service's use cases;
+//! - [`users`], [`catalog`]: each service's use cases;
 //! - [`auth`]: password hashing and access tokens;
 //! - [`aws`]: adapters for DynamoDB and Secrets Manager;
 //! - [`http`]: request parsing, bearer auth, handlers, and the one mapping from
@@ -9,7 +9,9 @@
 
 pub mod auth;
 pub mod aws;
+pub mod catalog;
 pub mod config;
+pub mod cursor;
 pub mod domain;
 pub mod error;
 pub mod http;

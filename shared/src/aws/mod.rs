@@ -2,9 +2,11 @@
 //! from the standard environment: `AWS_ENDPOINT_URL_DYNAMODB` and friends point
 //! them at the local emulators.
 
+pub mod products_table;
 pub mod secrets;
 pub mod users_table;
 
+pub use products_table::ProductsTable;
 pub use secrets::SigningKeyStore;
 pub use users_table::UsersTable;
 

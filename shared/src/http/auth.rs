@@ -22,3 +22,14 @@ pub fn bearer(req: &Request, verifier: &TokenVerifier) -> Result<Claims, Error> 
     }
     verifier.verify(token.trim())
 }
+
+/// The caller's claims if the caller is an admin: `401` without a valid
+/// token, `403 forbidden` for any other role.
+pub fn admin(req: &Request, verifier: &TokenVerifier) -> Result<Claims, Error> {
+    let claims = bearer(req, verifier)?;
+    if claims.role == crate::domain::Role::Admin {
+        Ok(claims)
+    } else {
+        Err(Error::Forbidden)
+    }
+}

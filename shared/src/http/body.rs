@@ -23,6 +23,19 @@ fn is_json_media_type(value: &str) -> bool {
         })
 }
 
+fn integer(value: &Value) -> Result<i64, String> {
+    match value {
+        Value::Number(n) => n.as_i64().ok_or_else(|| {
+            if n.is_f64() {
+                "must be an integer".to_owned()
+            } else {
+                "is out of range".to_owned()
+            }
+        }),
+        _ => Err("must be an integer".into()),
+    }
+}
+
 impl JsonBody {
     pub fn from_request(req: &Request) -> Result<Self, Error> {
         let bytes: &[u8] = req.body().as_ref();
@@ -61,13 +74,10 @@ impl JsonBody {
         field: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        match self.fields.remove(field) {
-            None => {
-                self.errors.push(FieldError::new(field, "is required"));
-                None
-            }
-            Some(value) => self.string(field, value, parse),
-        }
+        self.take(field, true, |value| match value {
+            Value::String(text) => parse(&text),
+            _ => Err("must be a string".into()),
+        })
     }
 
     /// An optional string field: `None` when absent.
@@ -76,29 +86,55 @@ impl JsonBody {
         field: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        let value = self.fields.remove(field)?;
-        self.string(field, value, parse)
+        self.take(field, false, |value| match value {
+            Value::String(text) => parse(&text),
+            _ => Err("must be a string".into()),
+        })
     }
 
-    fn string<T>(
+    /// A required integer field (a JSON number without a fraction).
+    pub fn required_int<T>(
         &mut self,
         field: &str,
-        value: Value,
-        parse: impl FnOnce(&str) -> Result<T, String>,
+        parse: impl FnOnce(i64) -> Result<T, String>,
     ) -> Option<T> {
-        match value {
-            Value::String(text) => match parse(&text) {
+        self.take(field, true, |value| parse(integer(&value)?))
+    }
+
+    /// An optional integer field: `None` when absent.
+    pub fn optional_int<T>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(i64) -> Result<T, String>,
+    ) -> Option<T> {
+        self.take(field, false, |value| parse(integer(&value)?))
+    }
+
+    fn take<T>(
+        &mut self,
+        field: &str,
+        required: bool,
+        convert: impl FnOnce(Value) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.fields.remove(field) {
+            None if required => {
+                self.errors.push(FieldError::new(field, "is required"));
+                None
+            }
+            None => None,
+            Some(value) => match convert(value) {
                 Ok(parsed) => Some(parsed),
                 Err(message) => {
                     self.errors.push(FieldError::new(field, message));
                     None
                 }
             },
-            _ => {
-                self.errors.push(FieldError::new(field, "must be a string"));
-                None
-            }
         }
+    }
+
+    /// Whether every field has been taken (and so none is unknown).
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
     }
 
     /// Records a rule that involves more than one field.
@@ -246,6 +282,44 @@ mod tests {
                 ("c", "is required"),
                 ("yy", "is not a known field"),
                 ("zz", "is not a known field"),
+            ]
+        );
+    }
+
+    #[test]
+    fn integers() {
+        let req = request(
+            Some("application/json"),
+            r#"{"a": 5, "b": 5.5, "c": "5", "d": 18446744073709551615, "e": -3}"#,
+        );
+        let mut body = JsonBody::from_request(&req).unwrap();
+        assert_eq!(body.required_int("a", Ok), Some(5));
+        assert_eq!(body.required_int("b", Ok), None);
+        assert_eq!(body.optional_int("c", Ok), None);
+        assert_eq!(body.optional_int("d", Ok), None);
+        assert_eq!(
+            body.optional_int("e", |n| if n < 0 {
+                Err("must not be negative".to_owned())
+            } else {
+                Ok(n)
+            }),
+            None
+        );
+        assert_eq!(body.optional_int("absent", Ok), None);
+        let Err(Error::Validation(errors)) = body.finish() else {
+            panic!()
+        };
+        let got: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("b", "must be an integer"),
+                ("c", "must be an integer"),
+                ("d", "is out of range"),
+                ("e", "must not be negative")
             ]
         );
     }

@@ -5,8 +5,10 @@
 pub mod auth;
 pub mod body;
 pub mod health;
+pub mod list;
 pub mod not_found;
 pub mod problem;
+pub mod products;
 pub mod users;
 
 use crate::Error;

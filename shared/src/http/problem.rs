@@ -118,6 +118,32 @@ impl From<&Error> for Problem {
                 "user_not_found",
                 "The account of this token no longer exists.",
             ),
+            Error::InvalidCursor => Problem::new(
+                S::BAD_REQUEST,
+                "invalid_cursor",
+                "The cursor is not one this list handed out for these filters.",
+            ),
+            Error::ProductNotFound => {
+                Problem::new(S::NOT_FOUND, "product_not_found", "No product has this id.")
+            }
+            Error::PreconditionRequired => Problem::new(
+                S::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "Setting an absolute stock requires If-Match with the product's ETag.",
+            ),
+            Error::PreconditionFailed => Problem::new(
+                S::PRECONDITION_FAILED,
+                "precondition_failed",
+                "The product changed since that ETag; read it again.",
+            ),
+            Error::InsufficientStock(errors) => Problem {
+                errors: errors.clone(),
+                ..Problem::new(
+                    S::CONFLICT,
+                    "insufficient_stock",
+                    "Not enough stock; see errors.",
+                )
+            },
             Error::Internal { .. } => Problem::new(
                 S::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -192,6 +218,17 @@ mod tests {
                 "too_many_attempts",
             ),
             (Error::UserNotFound, 404, "user_not_found"),
+            (Error::InvalidCursor, 400, "invalid_cursor"),
+            (Error::ProductNotFound, 404, "product_not_found"),
+            (Error::PreconditionRequired, 428, "precondition_required"),
+            (Error::PreconditionFailed, 412, "precondition_failed"),
+            (
+                Error::InsufficientStock(vec![
+                    FieldError::new("stock_delta", "m").for_product("p"),
+                ]),
+                409,
+                "insufficient_stock",
+            ),
             (Error::internal("ctx")("boom"), 500, "internal_error"),
         ];
         for (error, status, code) in cases {

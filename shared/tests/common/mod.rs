@@ -2,7 +2,7 @@
 //! (`make test` starts them and sets the environment).
 #![allow(dead_code)]
 
-use shared::aws::UsersTable;
+use shared::aws::{ProductsTable, UsersTable};
 
 /// A variable the local stack sets; missing means the tests were not started by `make test`.
 pub fn env(name: &str) -> String {
@@ -27,4 +27,47 @@ pub fn event(name: &str) -> serde_json::Value {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub async fn products_table() -> ProductsTable {
+    let sdk = shared::aws::sdk_config().await;
+    ProductsTable::new(aws_sdk_dynamodb::Client::new(&sdk), env("PRODUCTS_TABLE"))
+}
+
+/// A category no other test uses.
+pub fn category() -> shared::domain::Category {
+    shared::domain::Category::parse(&unique("c-")).unwrap()
+}
+
+pub fn new_product(
+    category: &shared::domain::Category,
+    name: &str,
+    stock: i64,
+) -> shared::domain::NewProduct {
+    use shared::domain::*;
+    NewProduct {
+        name: ProductName::parse(name).unwrap(),
+        description: Description::parse("made for tests").unwrap(),
+        price_cents: PriceCents::parse(1999).unwrap(),
+        currency: Currency::Usd,
+        stock: Stock::parse(stock).unwrap(),
+        category: category.clone(),
+    }
+}
+
+/// A token signed with the local stack's current key, as login would issue it.
+pub fn token(role: shared::domain::Role) -> String {
+    let path = format!("{}/current.json", env("FERROCART_KEYS_DIR"));
+    let key: shared::auth::SigningKey = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+    )
+    .unwrap();
+    shared::auth::TokenSigner::new(&key, &env("JWT_ISSUER"), &env("JWT_AUDIENCE"))
+        .unwrap()
+        .issue(
+            &shared::domain::UserId::generate(),
+            role,
+            shared::domain::Timestamp::now(),
+        )
+        .unwrap()
 }

@@ -1,0 +1,232 @@
+//! `ferrocart`: the operator's command line. It talks to whatever endpoint the
+//! standard AWS environment names (AWS, LocalStack, the local emulators).
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use clap::{Parser, Subcommand};
+use shared::Error;
+use shared::aws::{ProductsTable, UsersTable};
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ferrocart",
+    version,
+    about = "Run a ferrocart shop: create admins, seed the demo catalogue.",
+    long_about = "Run a ferrocart shop: create admins, seed the demo catalogue.\n\n\
+        Uses the standard AWS environment (AWS_PROFILE, AWS_REGION, credentials, and \
+        AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB for LocalStack or DynamoDB Local). \
+        Table names come from the flags, else from USERS_TABLE / PRODUCTS_TABLE, else from \
+        the outputs of the CloudFormation stack named by --stack."
+)]
+struct Cli {
+    /// The deployed stack whose outputs name the tables.
+    #[arg(long, global = true, env = "FERROCART_STACK")]
+    stack: Option<String>,
+    /// The users table.
+    #[arg(long, global = true, env = "USERS_TABLE")]
+    users_table: Option<String>,
+    /// The products table.
+    #[arg(long, global = true, env = "PRODUCTS_TABLE")]
+    products_table: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an admin account. The password is read from standard input, or
+    /// prompted for (twice) on a terminal; it is never a flag.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Load the demo catalogue (36 products in 6 categories); running it again adds nothing.
+    Seed,
+}
+
+struct Failure(String);
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Validation(errors) => Failure(
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Error::UsernameTaken => Failure("that username is taken".into()),
+            Error::EmailTaken => Failure("that e-mail address is taken".into()),
+            other => Failure(format!("{other}: {}", error_chain(&other))),
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = error.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|_| {
+            format!(
+                "DynamoDB in {}",
+                sdk.region()
+                    .map(|r| r.to_string())
+                    .unwrap_or("no region".into())
+            )
+        });
+    match cli.command {
+        Command::CreateAdmin {
+            ref username,
+            ref email,
+        } => {
+            let table = table_name(
+                &cli,
+                &sdk,
+                cli.users_table.clone(),
+                "UsersTableName",
+                "users",
+            )
+            .await?;
+            check_table(&dynamodb, &table, &endpoint).await?;
+            let password = read_password()?;
+            let users = UsersTable::new(dynamodb, table);
+            let user = ferrocart::create_admin(&users, username, email, &password).await?;
+            println!(
+                "created admin {} ({}), id {}",
+                user.username.as_str(),
+                user.email.as_str(),
+                user.id
+            );
+        }
+        Command::Seed => {
+            let table = table_name(
+                &cli,
+                &sdk,
+                cli.products_table.clone(),
+                "ProductsTableName",
+                "products",
+            )
+            .await?;
+            check_table(&dynamodb, &table, &endpoint).await?;
+            let products = ProductsTable::new(dynamodb, table);
+            let seeded = ferrocart::seed::seed(&products).await?;
+            println!(
+                "demo catalogue: {} products created, {} already there",
+                seeded.created, seeded.present
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The flag or variable, else the stack output.
+async fn table_name(
+    cli: &Cli,
+    sdk: &aws_config::SdkConfig,
+    given: Option<String>,
+    output: &str,
+    what: &str,
+) -> Result<String, Failure> {
+    if let Some(name) = given.filter(|n| !n.is_empty()) {
+        return Ok(name);
+    }
+    let Some(stack) = &cli.stack else {
+        return Err(Failure(format!(
+            "no {what} table: pass --{what}-table, set {}_TABLE, or name the deployed stack with --stack",
+            what.to_uppercase()
+        )));
+    };
+    let out = aws_sdk_cloudformation::Client::new(sdk)
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| {
+            Failure(format!(
+                "reading stack {stack}: {}",
+                DisplayErrorContext(&e)
+            ))
+        })?;
+    out.stacks()
+        .first()
+        .and_then(|s| s.outputs().iter().find(|o| o.output_key() == Some(output)))
+        .and_then(|o| o.output_value())
+        .map(str::to_owned)
+        .ok_or_else(|| Failure(format!("stack {stack} has no output {output}")))
+}
+
+/// A clear error when the endpoint does not answer or the table is missing.
+async fn check_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    endpoint: &str,
+) -> Result<(), Failure> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => Ok(()),
+        Err(SdkError::DispatchFailure(e)) => {
+            Err(Failure(format!("cannot reach {endpoint}: {e:?}")))
+        }
+        Err(SdkError::TimeoutError(_)) => {
+            Err(Failure(format!("{endpoint} did not answer in time")))
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Err(Failure(format!(
+                "table {table} does not exist at {endpoint}"
+            )))
+        }
+        Err(e) => Err(Failure(format!(
+            "checking table {table} at {endpoint}: {}",
+            DisplayErrorContext(&e)
+        ))),
+    }
+}
+
+fn read_password() -> Result<String, Failure> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password for the new admin: ")
+            .map_err(|e| Failure(format!("reading the password: {e}")))?;
+        let second = rpassword::prompt_password("Again: ")
+            .map_err(|e| Failure(format!("reading the password: {e}")))?;
+        if first != second {
+            return Err(Failure("the passwords differ".into()));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure(format!("reading the password from standard input: {e}")))?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    }
+}

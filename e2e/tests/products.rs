@@ -1,0 +1,359 @@
+//! The catalogue over HTTP: roles, ETags, stock changes, pagination, cursors.
+
+use e2e::*;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+async fn admin_token() -> String {
+    let name = std::env::var("FERROCART_ADMIN_USERNAME").expect("make test names the local admin");
+    let password =
+        std::env::var("FERROCART_ADMIN_PASSWORD").expect("make test names the local admin");
+    let answer = post(
+        "/users/login",
+        &json!({"username": name, "password": password}),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn call(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    if_match: Option<&str>,
+) -> Answer {
+    let mut request = client().request(method.parse().unwrap(), format!("{}{path}", api()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    send(request).await
+}
+
+fn product(category: &str, name: &str, stock: i64) -> Value {
+    json!({"name": name, "description": "e2e", "price_cents": 1250, "currency": "USD", "stock": stock, "category": category})
+}
+
+async fn create(token: &str, category: &str, name: &str, stock: i64) -> Value {
+    let answer = call(
+        "POST",
+        "/products",
+        Some(token),
+        Some(&product(category, name, stock)),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.body
+}
+
+#[tokio::test]
+async fn only_admins_change_the_catalogue() {
+    let admin = admin_token().await;
+    let (customer_name, _) = register().await;
+    let customer = login(&customer_name).await;
+    let c = unique("roles-");
+    let body = product(&c, "Teapot", 3);
+
+    let anonymous = call("POST", "/products", None, Some(&body), None).await;
+    assert_eq!((anonymous.status, anonymous.code()), (401, "unauthorized"));
+    let forbidden = call("POST", "/products", Some(&customer), Some(&body), None).await;
+    assert_eq!((forbidden.status, forbidden.code()), (403, "forbidden"));
+
+    let created = create(&admin, &c, "Teapot", 3).await;
+    let path = format!("/products/{}", created["id"].as_str().unwrap());
+    for (method, body) in [("PATCH", Some(json!({"stock_delta": 1}))), ("DELETE", None)] {
+        let a = call(method, &path, None, body.as_ref(), None).await;
+        assert_eq!((a.status, a.code()), (401, "unauthorized"), "{method}");
+        let a = call(method, &path, Some(&customer), body.as_ref(), None).await;
+        assert_eq!((a.status, a.code()), (403, "forbidden"), "{method}");
+    }
+    // Reads are public.
+    let read = call("GET", &path, None, None, None).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body, created);
+}
+
+#[tokio::test]
+async fn etags_and_if_match_guard_absolute_stock() {
+    let admin = admin_token().await;
+    let created = create(&admin, &unique("etag-"), "Kettle", 10).await;
+    let path = format!("/products/{}", created["id"].as_str().unwrap());
+    let read = call("GET", &path, None, None, None).await;
+    let etag = read.header("etag").unwrap().to_owned();
+    assert_eq!(etag, "\"1\"");
+
+    let missing = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock": 4})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (428, "precondition_required")
+    );
+
+    let taken = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock_delta": -3})),
+        None,
+    )
+    .await;
+    assert_eq!(taken.status, 200);
+    assert_eq!(taken.body["stock"], 7);
+    assert_eq!(taken.header("etag"), Some("\"2\""));
+
+    let stale = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock": 4})),
+        Some(&etag),
+    )
+    .await;
+    assert_eq!((stale.status, stale.code()), (412, "precondition_failed"));
+    let weak = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock": 4})),
+        Some("W/\"2\""),
+    )
+    .await;
+    assert_eq!((weak.status, weak.code()), (412, "precondition_failed"));
+    let fresh = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock": 4})),
+        Some("\"2\""),
+    )
+    .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.text);
+    assert_eq!(fresh.body["stock"], 4);
+
+    let short = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock_delta": -5})),
+        None,
+    )
+    .await;
+    assert_eq!((short.status, short.code()), (409, "insufficient_stock"));
+    assert_eq!(short.body["errors"][0]["product_id"], created["id"]);
+
+    let both = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock": 1, "stock_delta": 1})),
+        Some("\"3\""),
+    )
+    .await;
+    assert_eq!((both.status, both.code()), (422, "validation_failed"));
+    let empty = call("PATCH", &path, Some(&admin), Some(&json!({})), None).await;
+    assert_eq!((empty.status, empty.code()), (422, "validation_failed"));
+    let bad = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"price_cents": 1.5, "id": "x"})),
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn concurrent_stock_deltas_over_http_lose_nothing() {
+    let admin = admin_token().await;
+    let created = create(&admin, &unique("race-"), "Bench", 50).await;
+    let path = format!("/products/{}", created["id"].as_str().unwrap());
+    let changes = (0..40).map(|i| {
+        let (admin, path) = (admin.clone(), path.clone());
+        async move {
+            call(
+                "PATCH",
+                &path,
+                Some(&admin),
+                Some(&json!({"stock_delta": if i % 2 == 0 { 2 } else { -1 }})),
+                None,
+            )
+            .await
+        }
+    });
+    for answer in futures::future::join_all(changes).await {
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    let read = call("GET", &path, None, None, None).await;
+    assert_eq!(read.body["stock"], 50 + 20 * 2 - 20);
+}
+
+#[tokio::test]
+async fn delete_archives() {
+    let admin = admin_token().await;
+    let c = unique("gone-");
+    let created = create(&admin, &c, "Old Lamp", 1).await;
+    let path = format!("/products/{}", created["id"].as_str().unwrap());
+    let deleted = call("DELETE", &path, Some(&admin), None, None).await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(deleted.text, "");
+    for (method, body) in [
+        ("GET", None),
+        ("DELETE", None),
+        ("PATCH", Some(json!({"stock_delta": 1}))),
+    ] {
+        let token = (method != "GET").then_some(admin.as_str());
+        let a = call(method, &path, token, body.as_ref(), None).await;
+        assert_eq!((a.status, a.code()), (404, "product_not_found"), "{method}");
+    }
+    let list = get(&format!("/products?category={c}"), None).await;
+    assert_eq!(list.body["items"], json!([]));
+    let unknown = get("/products/not-a-product-id", None).await;
+    assert_eq!((unknown.status, unknown.code()), (404, "product_not_found"));
+}
+
+async fn walk(query: &str, limit: u32) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/products?{query}&limit={limit}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={}", urlencode(c)));
+        }
+        let page = get(&path, None).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= limit as usize);
+        ids.extend(items.iter().map(|p| p["id"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return ids,
+        }
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_walk_a_category_without_duplicates_or_gaps() {
+    let admin = admin_token().await;
+    let c = unique("walk-");
+    let mut mine = BTreeSet::new();
+    for i in 0..13 {
+        mine.insert(
+            create(&admin, &c, &format!("Walker {i}"), 1).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for limit in [1, 4, 13, 100] {
+        let ids = walk(&format!("category={c}"), limit).await;
+        assert_eq!(ids.len(), mine.len(), "limit {limit}");
+        assert_eq!(
+            ids.into_iter().collect::<BTreeSet<_>>(),
+            mine,
+            "limit {limit}"
+        );
+    }
+    // The whole catalogue, seeded products included, without a duplicate.
+    let all = walk("x=1", 100).await;
+    let unique_ids: BTreeSet<_> = all.iter().cloned().collect();
+    assert_eq!(unique_ids.len(), all.len());
+    assert!(mine.is_subset(&unique_ids));
+    assert!(unique_ids.len() >= 36, "the demo catalogue is seeded");
+}
+
+#[tokio::test]
+async fn forged_foreign_and_edited_cursors_are_400() {
+    let admin = admin_token().await;
+    let c = unique("cur-");
+    for i in 0..3 {
+        create(&admin, &c, &format!("Cursor {i}"), 1).await;
+    }
+    let first = get(&format!("/products?category={c}&limit=1"), None).await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let ok = get(
+        &format!(
+            "/products?category={c}&limit=1&cursor={}",
+            urlencode(&cursor)
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+
+    let other_category = get(
+        &format!(
+            "/products?category={}&cursor={}",
+            unique("other-"),
+            urlencode(&cursor)
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (other_category.status, other_category.code()),
+        (400, "invalid_cursor")
+    );
+    let no_filter = get(&format!("/products?cursor={}", urlencode(&cursor)), None).await;
+    assert_eq!(
+        (no_filter.status, no_filter.code()),
+        (400, "invalid_cursor")
+    );
+    let mut edited = cursor.clone().into_bytes();
+    edited[2] = if edited[2] == b'A' { b'B' } else { b'A' };
+    let edited = String::from_utf8(edited).unwrap();
+    for bad in [edited.as_str(), "forged", "a.b", ""] {
+        let answer = get(
+            &format!("/products?category={c}&cursor={}", urlencode(bad)),
+            None,
+        )
+        .await;
+        if bad.is_empty() {
+            continue;
+        }
+        assert_eq!(
+            (answer.status, answer.code()),
+            (400, "invalid_cursor"),
+            "{bad}"
+        );
+    }
+    for limit in ["0", "101", "ten", "-1"] {
+        let answer = get(&format!("/products?limit={limit}"), None).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (422, "validation_failed"),
+            "{limit}"
+        );
+    }
+    let bad_category = get("/products?category=Not%20Valid", None).await;
+    assert_eq!(
+        (bad_category.status, bad_category.code()),
+        (422, "validation_failed")
+    );
+}

@@ -1,0 +1,406 @@
+//! The products table: one item per product, written and read through
+//! `serde_dynamo`. Active products carry `gsi1pk = CATEGORY#<category>` and
+//! `gsi1sk = <id>` for the `ByCategory` index; archiving removes them, so the
+//! index never holds an archived product. Every write bumps `version`, the
+//! product's `ETag`; stock only ever moves by conditional server-side updates.
+
+use crate::Error;
+use crate::cursor::Position;
+use crate::domain::product::STOCK_MAX;
+use crate::domain::{
+    Category, Currency, Description, PriceCents, Product, ProductId, ProductName, ProductPatch,
+    Stock, StockChange, Timestamp, Version,
+};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub const CATEGORY_INDEX: &str = "ByCategory";
+/// Scan pages read per listing call at most, when archived products thin them out.
+const MAX_SCAN_ROUNDS: usize = 10;
+
+#[derive(Clone)]
+pub struct ProductsTable {
+    client: Client,
+    table: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProductItem {
+    pk: String,
+    sk: String,
+    id: ProductId,
+    name: ProductName,
+    description: Description,
+    price_cents: PriceCents,
+    currency: Currency,
+    stock: Stock,
+    category: Category,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    archived_at: Option<Timestamp>,
+}
+
+impl ProductItem {
+    fn from_product(p: &Product) -> Self {
+        Self {
+            pk: pk(&p.id),
+            sk: SK.into(),
+            id: p.id.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            price_cents: p.price_cents,
+            currency: p.currency,
+            stock: p.stock,
+            category: p.category.clone(),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version.0,
+            gsi1pk: Some(category_key(&p.category)),
+            gsi1sk: Some(p.id.to_string()),
+            archived_at: None,
+        }
+    }
+
+    fn into_product(self) -> Product {
+        Product {
+            id: self.id,
+            name: self.name,
+            description: self.description,
+            price_cents: self.price_cents,
+            currency: self.currency,
+            stock: self.stock,
+            category: self.category,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: Version(self.version),
+        }
+    }
+}
+
+const SK: &str = "PRODUCT";
+
+pub fn pk(id: &ProductId) -> String {
+    format!("PRODUCT#{id}")
+}
+
+fn category_key(category: &Category) -> String {
+    format!("CATEGORY#{}", category.as_str())
+}
+
+pub fn key(id: &ProductId) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk(id))),
+        ("sk".to_owned(), AttributeValue::S(SK.to_owned())),
+    ])
+}
+
+fn decode(item: Item) -> Result<ProductItem, Error> {
+    serde_dynamo::from_item(item).map_err(Error::internal("decoding a product"))
+}
+
+/// Why a conditional product update did not apply.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UpdateRefused {
+    NotFound,
+    VersionMismatch,
+    /// The delta would take stock below zero.
+    InsufficientStock {
+        available: i64,
+    },
+    /// The delta would take stock above the maximum.
+    StockOverflow,
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn position_of(key: Option<&Item>) -> Result<Option<Position>, Error> {
+    key.map(|k| {
+        serde_dynamo::from_item(k.clone()).map_err(Error::internal("reading a list position"))
+    })
+    .transpose()
+}
+
+fn start_key(position: Option<Position>) -> Result<Option<Item>, Error> {
+    position
+        .map(|p| serde_dynamo::to_item(p).map_err(Error::internal("writing a list position")))
+        .transpose()
+}
+
+impl ProductsTable {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.table
+    }
+
+    /// Stores a new product; `Ok(false)` when one with that id already exists.
+    pub async fn create(&self, product: &Product) -> Result<bool, Error> {
+        let item: Item = serde_dynamo::to_item(ProductItem::from_product(product))
+            .map_err(Error::internal("encoding a product"))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(Error::internal("writing a product")(err)),
+        }
+    }
+
+    /// An active product; archived ones are not found.
+    pub async fn get(&self, id: &ProductId) -> Result<Option<Product>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::internal("reading a product"))?;
+        match out.item {
+            Some(item) => {
+                let stored = decode(item)?;
+                Ok(stored.archived_at.is_none().then(|| stored.into_product()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// A page of active products in one category, newest first, from the index.
+    pub async fn list_category(
+        &self,
+        category: &Category,
+        limit: i32,
+        start: Option<Position>,
+    ) -> Result<(Vec<Product>, Option<Position>), Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(CATEGORY_INDEX)
+            .key_condition_expression("gsi1pk = :c")
+            .expression_attribute_values(":c", AttributeValue::S(category_key(category)))
+            .scan_index_forward(false)
+            .limit(limit)
+            .set_exclusive_start_key(start_key(start)?)
+            .send()
+            .await
+            .map_err(Error::internal("querying products by category"))?;
+        let products = out
+            .items()
+            .iter()
+            .map(|item| decode(item.clone()).map(ProductItem::into_product))
+            .collect::<Result<_, _>>()?;
+        Ok((products, position_of(out.last_evaluated_key())?))
+    }
+
+    /// A page of all active products, in the table's order. A scan reads the
+    /// archived products too and filters them out; it asks for no more than it
+    /// still needs, so the position it returns never skips an item.
+    pub async fn list_all(
+        &self,
+        limit: i32,
+        start: Option<Position>,
+    ) -> Result<(Vec<Product>, Option<Position>), Error> {
+        let mut products = Vec::new();
+        let mut position = start;
+        for _ in 0..MAX_SCAN_ROUNDS {
+            let wanted = limit - products.len() as i32;
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("attribute_not_exists(archived_at) AND sk = :sk")
+                .expression_attribute_values(":sk", AttributeValue::S(SK.into()))
+                .limit(wanted)
+                .set_exclusive_start_key(start_key(position)?)
+                .send()
+                .await
+                .map_err(Error::internal("scanning products"))?;
+            for item in out.items() {
+                products.push(decode(item.clone())?.into_product());
+            }
+            position = position_of(out.last_evaluated_key())?;
+            if position.is_none() || products.len() as i32 >= limit {
+                break;
+            }
+        }
+        Ok((products, position))
+    }
+
+    /// Applies a patch in one conditional `UpdateItem`: the product must exist
+    /// and be active, match `if_match` when given, and keep stock within
+    /// 0..=1,000,000. Stock deltas are computed by DynamoDB, never read-modify-write.
+    pub async fn update(
+        &self,
+        id: &ProductId,
+        patch: &ProductPatch,
+        if_match: Option<Version>,
+        now: Timestamp,
+    ) -> Result<Result<Product, UpdateRefused>, Error> {
+        // Every attribute goes by a placeholder name: `name` and others are
+        // DynamoDB reserved words.
+        let mut names: HashMap<String, String> = ["version", "updated_at"]
+            .into_iter()
+            .map(|a| (format!("#{a}"), a.to_owned()))
+            .collect();
+        let mut sets = vec![
+            "#version = #version + :one".to_owned(),
+            "#updated_at = :now".to_owned(),
+        ];
+        let mut conditions = vec![
+            "attribute_exists(pk)".to_owned(),
+            "attribute_not_exists(archived_at)".to_owned(),
+        ];
+        let mut values: Item = HashMap::from([
+            (":one".to_owned(), n(1)),
+            (":now".to_owned(), AttributeValue::S(now.to_string())),
+        ]);
+        let mut set = |name: &str, value: AttributeValue| {
+            sets.push(format!("#{name} = :{name}"));
+            names.insert(format!("#{name}"), name.to_owned());
+            values.insert(format!(":{name}"), value);
+        };
+        if let Some(v) = &patch.name {
+            set("name", AttributeValue::S(v.as_str().to_owned()));
+        }
+        if let Some(v) = &patch.description {
+            set("description", AttributeValue::S(v.as_str().to_owned()));
+        }
+        if let Some(v) = &patch.price_cents {
+            set("price_cents", n(v.get()));
+        }
+        if let Some(v) = &patch.currency {
+            set("currency", AttributeValue::S(v.code().to_owned()));
+        }
+        if let Some(v) = &patch.category {
+            set("category", AttributeValue::S(v.as_str().to_owned()));
+            set("gsi1pk", AttributeValue::S(category_key(v)));
+        }
+        match patch.stock {
+            Some(StockChange::Set(stock)) => set("stock", n(stock.get())),
+            Some(StockChange::Adjust(delta)) if delta.get() != 0 => {
+                let d = delta.get();
+                names.insert("#stock".into(), "stock".into());
+                sets.push("#stock = #stock + :delta".into());
+                values.insert(":delta".into(), n(d));
+                if d < 0 {
+                    conditions.push("#stock >= :need".into());
+                    values.insert(":need".into(), n(-d));
+                } else {
+                    conditions.push("#stock <= :room".into());
+                    values.insert(":room".into(), n(STOCK_MAX - d));
+                }
+            }
+            _ => {}
+        }
+        if let Some(version) = if_match {
+            conditions.push("#version = :expected".into());
+            values.insert(":expected".into(), n(version.0));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conditions.join(" AND "))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| {
+                    Error::internal("updating a product")("no attributes returned")
+                })?;
+                Ok(Ok(decode(item)?.into_product()))
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    let Some(old) = failed.item().cloned() else {
+                        return Ok(Err(UpdateRefused::NotFound));
+                    };
+                    let old = decode(old)?;
+                    Ok(Err(if old.archived_at.is_some() {
+                        UpdateRefused::NotFound
+                    } else if if_match.is_some_and(|v| v.0 != old.version) {
+                        UpdateRefused::VersionMismatch
+                    } else {
+                        match patch.stock {
+                            Some(StockChange::Adjust(d)) if d.get() < 0 => {
+                                UpdateRefused::InsufficientStock {
+                                    available: old.stock.get(),
+                                }
+                            }
+                            Some(StockChange::Adjust(_)) => UpdateRefused::StockOverflow,
+                            // Nothing else can fail: report the race as a stale version.
+                            _ => UpdateRefused::VersionMismatch,
+                        }
+                    }))
+                }
+                _ => Err(Error::internal("updating a product")(err)),
+            },
+        }
+    }
+
+    /// Archives a product: it leaves reads and listings but stays stored for
+    /// the orders that reference it. `Ok(false)` when there is no active product.
+    pub async fn archive(&self, id: &ProductId, now: Timestamp) -> Result<bool, Error> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression("SET archived_at = :now, updated_at = :now, #version = #version + :one REMOVE gsi1pk, gsi1sk")
+            .expression_attribute_names("#version", "version")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(archived_at)")
+            .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(Error::internal("archiving a product")(err)),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The product handlers, called with requests built from their sample events.
+
+mod common;
+
+use common::{event, token};
+use lambda_http::{Body, Context, Request, RequestExt, Response};
+use serde_json::{Value, json};
+use shared::domain::Role;
+use shared::http::products::{AdminProducts, GetProduct, ListProducts};
+
+fn request(mut event: Value, body: Option<Value>, auth: Option<&str>) -> Request {
+    if let Some(body) = body {
+        event["body"] = Value::String(body.to_string());
+    }
+    if let Some(token) = auth {
+        event["headers"]["authorization"] = format!("Bearer {token}").into();
+    }
+    lambda_http::request::from_str(&event.to_string())
+        .expect("sample event parses")
+        .with_lambda_context(Context::default())
+}
+
+fn with_id(mut event: Value, id: &str) -> Value {
+    event["pathParameters"]["id"] = id.into();
+    event["rawPath"] = format!("/products/{id}").into();
+    event
+}
+
+fn parts(response: Response<Body>) -> (u16, Value, Response<Body>) {
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    (response.status().as_u16(), body, response)
+}
+
+#[tokio::test]
+async fn sample_events_are_accepted_by_their_functions() {
+    let (list, get, admin) = (
+        ListProducts::from_env().await.unwrap(),
+        GetProduct::from_env().await.unwrap(),
+        AdminProducts::from_env().await.unwrap(),
+    );
+    let admin_token = token(Role::Admin);
+
+    // The list and get events name the seeded catalogue.
+    let (status, page, _) = parts(
+        list.handle(request(event("list-products.json"), None, None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(!page["items"].as_array().unwrap().is_empty());
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["category"] == "kitchen")
+    );
+    let (status, product, response) = parts(
+        get.handle(request(event("get-product.json"), None, None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{product}");
+    let etag = response.headers()["etag"].to_str().unwrap();
+    assert!(etag.trim_matches('"').parse::<u64>().is_ok(), "{etag}");
+
+    // Create, update and delete a product of our own from the admin events.
+    let (status, created, response) = parts(
+        admin
+            .create(request(
+                event("create-product.json"),
+                None,
+                Some(&admin_token),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        response.headers()["location"],
+        format!("/products/{id}").as_str()
+    );
+    assert_eq!(response.headers()["etag"], "\"1\"");
+
+    let (status, updated, _) = parts(
+        admin
+            .update(request(
+                with_id(event("update-product.json"), id),
+                None,
+                Some(&admin_token),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["price_cents"], 1300);
+    assert_eq!(updated["stock"], created["stock"].as_i64().unwrap() + 10);
+
+    let (status, _, _) = parts(
+        admin
+            .delete(request(
+                with_id(event("delete-product.json"), id),
+                None,
+                Some(&admin_token),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 204);
+    let (status, body, _) = parts(
+        get.handle(request(with_id(event("get-product.json"), id), None, None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("product_not_found"))
+    );
+}
+
+#[tokio::test]
+async fn admin_events_need_an_admin() {
+    let admin = AdminProducts::from_env().await.unwrap();
+    let (status, body, _) = parts(
+        admin
+            .create(request(event("create-product.json"), None, None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+    let customer = token(Role::Customer);
+    let (status, body, _) = parts(
+        admin
+            .create(request(event("create-product.json"), None, Some(&customer)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    let (status, body, _) = parts(
+        admin
+            .delete(request(event("delete-product.json"), None, Some(&customer)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+}
+
+#[tokio::test]
+async fn create_reports_every_bad_field() {
+    let admin = AdminProducts::from_env().await.unwrap();
+    let body = json!({"name": "", "price_cents": 0, "currency": "EUR", "stock": -1, "category": "Not OK", "colour": "red", "description": 5});
+    let (status, problem, _) = parts(
+        admin
+            .create(request(
+                event("create-product.json"),
+                Some(body),
+                Some(&token(Role::Admin)),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 422);
+    let mut fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "category",
+            "colour",
+            "currency",
+            "description",
+            "name",
+            "price_cents",
+            "stock"
+        ]
+    );
+}
