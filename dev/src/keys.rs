@@ -14,19 +14,21 @@ pub struct LocalKeys {
     pub jwks: String,
     /// `CURSOR_SECRET`: 32 random bytes, base64.
     pub cursor_secret: String,
+    /// `IDEMPOTENCY_SECRET`: 32 random bytes, base64.
+    pub idempotency_secret: String,
 }
 
-/// The cursor-signing secret, generated once.
-fn cursor_secret(dir: &std::path::Path) -> Result<String> {
+/// A random secret kept in `dir/name`, generated once.
+fn secret(dir: &std::path::Path, name: &str) -> Result<String> {
     use base64::Engine;
-    let path = dir.join("cursor-secret");
+    let path = dir.join(name);
     if let Ok(text) = std::fs::read_to_string(&path)
         && text.trim().len() >= 32
     {
         return Ok(text.trim().to_owned());
     }
     let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| fail("no randomness for the cursor secret"))?;
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| fail(format!("no randomness for {name}")))?;
     let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
     std::fs::write(&path, &secret).map_err(|e| fail(format!("{}: {e}", path.display())))?;
     Ok(secret)
@@ -45,7 +47,8 @@ pub fn ensure() -> Result<LocalKeys> {
         serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
     };
     std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
-    let cursor_secret = cursor_secret(&dir)?;
+    let cursor_secret = secret(&dir, "cursor-secret")?;
+    let idempotency_secret = secret(&dir, "idempotency-secret")?;
     if let (Some(current), Some(next), Ok(jwks)) = (
         read(&current_path),
         read(&next_path),
@@ -56,6 +59,7 @@ pub fn ensure() -> Result<LocalKeys> {
             next,
             jwks,
             cursor_secret,
+            idempotency_secret,
         });
     }
     let stamp = std::time::SystemTime::now()
@@ -90,5 +94,6 @@ pub fn ensure() -> Result<LocalKeys> {
         next,
         jwks,
         cursor_secret,
+        idempotency_secret,
     })
 }

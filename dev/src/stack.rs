@@ -38,6 +38,8 @@ pub struct Options {
     pub concurrency: u32,
     /// Extra variables for every function (e.g. a short login back-off for tests).
     pub function_env: Vec<(String, String)>,
+    /// How often the scheduled functions run (EventBridge's `rate(1 minute)` when deployed).
+    pub schedule_every: Duration,
 }
 
 fn port(var: &str, default: u16) -> u16 {
@@ -58,6 +60,7 @@ impl Options {
             hot_reload: true,
             concurrency: 4,
             function_env: Vec::new(),
+            schedule_every: Duration::from_secs(10),
         }
     }
 
@@ -75,12 +78,14 @@ impl Options {
                 ("LOGIN_BACKOFF_BASE_SECONDS".into(), "2".into()),
                 ("LOGIN_BACKOFF_MAX_SECONDS".into(), "8".into()),
             ],
+            schedule_every: Duration::from_secs(2),
         }
     }
 }
 
 pub struct Stack {
     procs: Procs,
+    scheduler: tokio::task::JoinHandle<()>,
     pub dir: PathBuf,
     pub api_url: String,
     /// What a client of this stack needs: endpoints, region, credentials,
@@ -316,6 +321,7 @@ impl Stack {
         };
         function_env.push(("JWT_PUBLIC_KEYS".into(), keys.jwks.clone()));
         function_env.push(("CURSOR_SECRET".into(), keys.cursor_secret.clone()));
+        function_env.push(("IDEMPOTENCY_SECRET".into(), keys.idempotency_secret.clone()));
         function_env.push(("SENDER_EMAIL".into(), SENDER_EMAIL.into()));
         for (id, url) in &queue_urls {
             function_env.push((format!("{}_URL", screaming(id)), url.clone()));
@@ -382,6 +388,11 @@ impl Stack {
         procs.spawn("cargo lambda watch", "lambda", &mut watch, &functions_log)?;
         let api_url = format!("http://127.0.0.1:{}", options.api_port);
         warm(&api_url, &functions_log.display().to_string(), &mut procs).await?;
+        let scheduler = tokio::spawn(run_schedules(
+            api_url.clone(),
+            options.schedule_every,
+            dir.join("schedules.log"),
+        ));
 
         let mut client_env: Vec<(String, String)> = lambda_env;
         client_env.extend(function_env);
@@ -417,8 +428,23 @@ impl Stack {
                 endpoints.dynamodb
             ));
         }
+        describe.push(format!(
+            "  admin (local stack only)          username {ADMIN_USERNAME}, password {}",
+            if std::env::var("FERROCART_ADMIN_PASSWORD").is_ok_and(|p| !p.is_empty()) {
+                "from FERROCART_ADMIN_PASSWORD"
+            } else {
+                DEFAULT_ADMIN_PASSWORD
+            }
+        ));
+        describe.push(format!(
+            "  scheduled functions               {} every {} s   (log: {})",
+            SCHEDULED.join(", "),
+            options.schedule_every.as_secs(),
+            dir.join("schedules.log").display()
+        ));
         Ok(Self {
             procs,
+            scheduler,
             dir,
             api_url,
             client_env,
@@ -432,7 +458,59 @@ impl Stack {
     }
 
     pub fn stop(mut self) {
+        self.scheduler.abort();
         self.procs.stop_all();
+    }
+}
+
+/// The functions EventBridge runs on a schedule when deployed.
+pub const SCHEDULED: [&str; 1] = ["expire-orders"];
+
+/// Invokes `function` through cargo lambda watch's Lambda invoke API with the
+/// sample scheduled event; returns its answer.
+pub async fn invoke(api: &str, function: &str) -> Result<serde_json::Value> {
+    let event = std::fs::read_to_string(root().join("events").join(format!("{function}.json")))
+        .map_err(|e| fail(format!("events/{function}.json: {e}")))?;
+    let response = reqwest::Client::new()
+        .post(format!("{api}/2015-03-31/functions/{function}/invocations"))
+        .header("content-type", "application/json")
+        .body(event)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(|e| fail(format!("invoking {function}: {e}")))?;
+    let status = response.status();
+    let body: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| fail(format!("{function} answered: {e}")))?;
+    if status.is_success() && body.get("errorType").is_none() {
+        Ok(body)
+    } else {
+        Err(fail(format!("{function} failed ({status}): {body}")))
+    }
+}
+
+/// Runs the scheduled functions every `every`, as EventBridge would, writing
+/// each outcome to `log`.
+async fn run_schedules(api: String, every: Duration, log: PathBuf) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .ok();
+    loop {
+        tokio::time::sleep(every).await;
+        for function in SCHEDULED {
+            let outcome = match invoke(&api, function).await {
+                Ok(answer) => format!("{function}: {answer}"),
+                Err(error) => format!("{function}: {error}"),
+            };
+            if let Some(f) = file.as_mut() {
+                let _ = writeln!(f, "{outcome}");
+            }
+        }
     }
 }
 
@@ -456,7 +534,8 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         .build()
         .map_err(|e| fail(e.to_string()))?;
     const NO_PRODUCT: &str = "/products/00000000000000000000000000";
-    let probes: [(&str, &str, Option<&str>, u16); 10] = [
+    const NO_ORDER: &str = "/orders/00000000000000000000000000";
+    let probes: [(&str, &str, Option<&str>, u16); 14] = [
         ("GET", "/health", None, 200),
         ("POST", "/users/register", Some("{}"), 422),
         ("POST", "/users/login", Some("{}"), 422),
@@ -466,6 +545,15 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         ("POST", "/products", Some("{}"), 401),
         ("PATCH", NO_PRODUCT, Some("{}"), 401),
         ("DELETE", NO_PRODUCT, None, 401),
+        ("GET", "/orders", None, 401),
+        ("POST", "/orders", Some("{}"), 401),
+        ("GET", NO_ORDER, None, 401),
+        (
+            "POST",
+            "/orders/00000000000000000000000000/cancel",
+            None,
+            401,
+        ),
         ("GET", "/no/such/route", None, 404),
     ];
     for (method, path, body, expected) in probes {
@@ -497,6 +585,10 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         println!("  {method} {path} -> {expected}");
+    }
+    for function in SCHEDULED {
+        let answer = invoke(api, function).await?;
+        println!("  invoke {function} -> {answer}");
     }
     Ok(())
 }

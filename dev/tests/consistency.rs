@@ -147,7 +147,13 @@ fn local_stack_sets_every_variable_the_template_sets() {
         .map(|t| t.logical_id)
         .collect();
     // Set by `dev` at start, because they depend on the stack.
-    let from_dev = ["JWT_PUBLIC_KEYS", "CURSOR_SECRET", "SENDER_EMAIL"];
+    let from_dev = [
+        "JWT_PUBLIC_KEYS",
+        "CURSOR_SECRET",
+        "IDEMPOTENCY_SECRET",
+        "ORDER_EXPIRY_SECONDS",
+        "SENDER_EMAIL",
+    ];
     for (function, _) in t.function_binaries() {
         for (name, value) in t.function_env(&function) {
             if from_dev.contains(&name.as_str()) || name.ends_with("_QUEUE_URL") {

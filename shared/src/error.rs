@@ -73,6 +73,16 @@ pub enum Error {
     PreconditionFailed,
     #[error("insufficient stock: {0:?}")]
     InsufficientStock(Vec<FieldError>),
+    #[error("unknown product: {0:?}")]
+    UnknownProduct(Vec<FieldError>),
+    #[error("order not found")]
+    OrderNotFound,
+    #[error("the order is not pending payment")]
+    InvalidOrderState,
+    #[error("a request with this Idempotency-Key is still running")]
+    IdempotencyInProgress,
+    #[error("this Idempotency-Key was used with another request body")]
+    IdempotencyKeyMismatch,
     #[error("{context}: {source}")]
     Internal {
         context: &'static str,
@@ -94,6 +104,25 @@ impl Error {
         move |source| Self::Internal {
             context,
             source: source.into(),
+        }
+    }
+}
+
+/// How a non-HTTP function (a sweeper, a queue consumer) reports a failed
+/// invocation to Lambda: the variant as the type, the message as text.
+impl From<Error> for lambda_http::lambda_runtime::Diagnostic {
+    fn from(error: Error) -> Self {
+        let error_type = match &error {
+            Error::Internal { context, .. } => format!("Internal: {context}"),
+            other => format!("{other:?}")
+                .split(['(', ' ', '{'])
+                .next()
+                .unwrap_or("Error")
+                .to_owned(),
+        };
+        Self {
+            error_type,
+            error_message: error.to_string(),
         }
     }
 }

@@ -15,6 +15,9 @@ pub mod cursor;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod idempotency;
+pub mod orders;
+pub mod sweepers;
 pub mod telemetry;
 pub mod users;
 

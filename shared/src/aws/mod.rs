@@ -2,10 +2,13 @@
 //! from the standard environment: `AWS_ENDPOINT_URL_DYNAMODB` and friends point
 //! them at the local emulators.
 
+pub mod orders_table;
 pub mod products_table;
 pub mod secrets;
+pub mod transact;
 pub mod users_table;
 
+pub use orders_table::OrdersTable;
 pub use products_table::ProductsTable;
 pub use secrets::SigningKeyStore;
 pub use users_table::UsersTable;
@@ -13,13 +16,4 @@ pub use users_table::UsersTable;
 /// The SDK configuration from the environment (region, credentials, endpoints).
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
-}
-
-/// The code of an SDK service error, for deciding whether to retry.
-pub(crate) fn is_transaction_conflict(
-    reasons: &[aws_sdk_dynamodb::types::CancellationReason],
-) -> bool {
-    reasons
-        .iter()
-        .any(|r| r.code() == Some("TransactionConflict"))
 }

@@ -404,3 +404,100 @@ impl ProductsTable {
         }
     }
 }
+
+/// The writes the orders service makes to this table, inside its own
+/// transactions: it may only move `stock` (and bump `version`, so an admin's
+/// `If-Match` sees the change). The template limits its role to these attributes.
+impl ProductsTable {
+    /// Takes `quantity` units, if the product is active and has them.
+    pub fn take_stock(
+        &self,
+        id: &ProductId,
+        quantity: i64,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, Error> {
+        self.stock_update(
+            id,
+            quantity,
+            "-",
+            "attribute_exists(pk) AND attribute_not_exists(archived_at) AND #stock >= :q",
+        )
+    }
+
+    /// Gives `quantity` units back. Archived products take their stock back;
+    /// a product that is not stored is never re-created.
+    pub fn give_back_stock(
+        &self,
+        id: &ProductId,
+        quantity: i64,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, Error> {
+        self.stock_update(id, quantity, "+", "attribute_exists(pk)")
+    }
+
+    fn stock_update(
+        &self,
+        id: &ProductId,
+        quantity: i64,
+        sign: &str,
+        condition: &str,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, Error> {
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression(format!(
+                "SET #stock = #stock {sign} :q, #version = #version + :one"
+            ))
+            .condition_expression(condition)
+            .expression_attribute_names("#stock", "stock")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":q", n(quantity))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(Error::internal("building a stock update"))?;
+        Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+            .update(update)
+            .build())
+    }
+
+    /// Active products by id, read consistently (`BatchGetItem`, at most 100 ids).
+    pub async fn get_many(&self, ids: &[ProductId]) -> Result<HashMap<ProductId, Product>, Error> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut found = HashMap::new();
+        let mut pending: Vec<Item> = ids.iter().map(key).collect();
+        let mut rounds = 0;
+        while !pending.is_empty() {
+            rounds += 1;
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(Error::internal("building a batch read"))?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(Error::internal("reading products"))?;
+            for item in out
+                .responses()
+                .and_then(|r| r.get(&self.table))
+                .into_iter()
+                .flatten()
+            {
+                let stored = decode(item.clone())?;
+                if stored.archived_at.is_none() {
+                    let product = stored.into_product();
+                    found.insert(product.id.clone(), product);
+                }
+            }
+            if let Some(left) = out.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                if rounds >= 5 {
+                    return Err(Error::internal("reading products")("keys left unprocessed"));
+                }
+                pending = left.keys().to_vec();
+                tokio::time::sleep(std::time::Duration::from_millis(20 << rounds)).await;
+            }
+        }
+        Ok(found)
+    }
+}

@@ -2,21 +2,19 @@
 //! (`USERNAME#…`, `EMAIL#…`) written in the same transaction, and the login
 //! throttling counters. Generic `pk`/`sk` keys; `expires_at` is the TTL attribute.
 
+use super::transact::{RetryPolicy, TransactError, condition_failed, transact};
 use crate::Error;
 use crate::domain::throttle::{LoginCounters, hour_window};
 use crate::domain::{Email, Role, Timestamp, User, UserId, Username};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::time::Duration;
 
 type Item = HashMap<String, AttributeValue>;
 
 /// How long throttling records outlive their last failure before TTL removes them.
 const COUNTER_RETENTION_SECONDS: i64 = 24 * 3600;
-const TRANSACTION_ATTEMPTS: u32 = 5;
 
 #[derive(Clone)]
 pub struct UsersTable {
@@ -135,40 +133,15 @@ impl UsersTable {
             self.put_new(&unique(username_key(&user.username.key())))?,
             self.put_new(&unique(email_key(&user.email.key())))?,
         ];
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.to_vec()))
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(Ok(())),
-                Err(err) => err,
-            };
-            if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-                err.as_service_error()
-            {
-                let reasons = cancel.cancellation_reasons();
-                let failed = |i: usize| {
-                    reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-                };
-                if failed(1) {
-                    return Ok(Err(CreateUserError::UsernameTaken));
-                }
-                if failed(2) {
-                    return Ok(Err(CreateUserError::EmailTaken));
-                }
-                // Another transaction on the same items was in flight: once it
-                // settles, the conditions decide.
-                if super::is_transaction_conflict(reasons) && attempt < TRANSACTION_ATTEMPTS {
-                    tokio::time::sleep(backoff(attempt)).await;
-                    continue;
-                }
+        match transact(&self.client, items.to_vec(), None, &RetryPolicy::default()).await {
+            Ok(()) => Ok(Ok(())),
+            Err(TransactError::Cancelled(reasons)) if condition_failed(&reasons, 1) => {
+                Ok(Err(CreateUserError::UsernameTaken))
             }
-            return Err(Error::internal("writing a new user")(err));
+            Err(TransactError::Cancelled(reasons)) if condition_failed(&reasons, 2) => {
+                Ok(Err(CreateUserError::EmailTaken))
+            }
+            Err(error) => Err(Error::internal("writing a new user")(error)),
         }
     }
 
@@ -356,11 +329,4 @@ impl UsersTable {
             .await
             .map(|_| ())
     }
-}
-
-/// Jittered exponential back-off: 20 ms, 40 ms, 80 ms … plus up to 20 ms.
-pub(crate) fn backoff(attempt: u32) -> Duration {
-    let base = 20u64 << attempt.min(6);
-    let jitter = u64::from(ulid::Ulid::new().random() as u16 % 20);
-    Duration::from_millis(base + jitter)
 }

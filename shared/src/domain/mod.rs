@@ -2,11 +2,13 @@
 //! validation, so a value of these types is valid by construction.
 
 pub mod clock;
+pub mod order;
 pub mod product;
 pub mod throttle;
 pub mod user;
 
 pub use clock::Timestamp;
+pub use order::{LineRequest, Order, OrderId, OrderLine, OrderRequest, OrderStatus, Quantity};
 pub use product::{
     Category, Currency, Description, NewProduct, PriceCents, Product, ProductId, ProductName,
     ProductPatch, Stock, StockChange, StockDelta, Version,

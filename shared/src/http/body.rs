@@ -110,6 +110,11 @@ impl JsonBody {
         self.take(field, false, |value| parse(integer(&value)?))
     }
 
+    /// A required field of any JSON type, for shapes the helpers above do not cover.
+    pub fn required_value(&mut self, field: &str) -> Option<Value> {
+        self.take(field, true, Ok)
+    }
+
     fn take<T>(
         &mut self,
         field: &str,

@@ -144,6 +144,34 @@ impl From<&Error> for Problem {
                     "Not enough stock; see errors.",
                 )
             },
+            Error::UnknownProduct(errors) => Problem {
+                errors: errors.clone(),
+                ..Problem::new(
+                    S::UNPROCESSABLE_ENTITY,
+                    "unknown_product",
+                    "A line names a product that does not exist or is no longer sold; see errors.",
+                )
+            },
+            Error::OrderNotFound => Problem::new(
+                S::NOT_FOUND,
+                "order_not_found",
+                "No order of yours has this id.",
+            ),
+            Error::InvalidOrderState => Problem::new(
+                S::CONFLICT,
+                "invalid_order_state",
+                "Only an order that is pending payment can be cancelled.",
+            ),
+            Error::IdempotencyInProgress => Problem::new(
+                S::CONFLICT,
+                "idempotency_in_progress",
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+            ),
+            Error::IdempotencyKeyMismatch => Problem::new(
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency_key_mismatch",
+                "This Idempotency-Key was used with a different request body.",
+            ),
             Error::Internal { .. } => Problem::new(
                 S::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -228,6 +256,21 @@ mod tests {
                 ]),
                 409,
                 "insufficient_stock",
+            ),
+            (
+                Error::UnknownProduct(vec![
+                    FieldError::new("items[0].product_id", "m").for_product("p"),
+                ]),
+                422,
+                "unknown_product",
+            ),
+            (Error::OrderNotFound, 404, "order_not_found"),
+            (Error::InvalidOrderState, 409, "invalid_order_state"),
+            (Error::IdempotencyInProgress, 409, "idempotency_in_progress"),
+            (
+                Error::IdempotencyKeyMismatch,
+                422,
+                "idempotency_key_mismatch",
             ),
             (Error::internal("ctx")("boom"), 500, "internal_error"),
         ];

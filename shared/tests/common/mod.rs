@@ -71,3 +71,14 @@ pub fn token(role: shared::domain::Role) -> String {
         )
         .unwrap()
 }
+
+pub async fn orders(expiry_seconds: i64) -> shared::orders::Orders {
+    let sdk = shared::aws::sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    shared::orders::Orders {
+        orders: shared::aws::OrdersTable::new(client.clone(), env("ORDERS_TABLE")),
+        products: shared::aws::ProductsTable::new(client, env("PRODUCTS_TABLE")),
+        expiry_seconds,
+        retry: Default::default(),
+    }
+}

@@ -1,0 +1,316 @@
+//! Orders over HTTP: the flow, the rules, never overselling, idempotency.
+
+use e2e::*;
+use serde_json::{Value, json};
+
+async fn admin_token() -> String {
+    let name = std::env::var("FERROCART_ADMIN_USERNAME").expect("make test names the local admin");
+    let password =
+        std::env::var("FERROCART_ADMIN_PASSWORD").expect("make test names the local admin");
+    let answer = post(
+        "/users/login",
+        &json!({"username": name, "password": password}),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn product(admin: &str, stock: i64, price: i64) -> String {
+    let body = json!({"name": "Orderable", "price_cents": price, "currency": "USD", "stock": stock, "category": unique("ord-")});
+    let answer = send(
+        client()
+            .post(format!("{}/products", api()))
+            .bearer_auth(admin)
+            .json(&body),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn stock(id: &str) -> i64 {
+    get(&format!("/products/{id}"), None).await.body["stock"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn customer() -> String {
+    let (name, _) = register().await;
+    login(&name).await
+}
+
+async fn order(token: &str, body: &Value, key: Option<&str>) -> Answer {
+    let mut request = client()
+        .post(format!("{}/orders", api()))
+        .bearer_auth(token)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    send(request).await
+}
+
+fn lines(items: &[(&str, i64)]) -> Value {
+    json!({"items": items.iter().map(|(id, q)| json!({"product_id": id, "quantity": q})).collect::<Vec<_>>()})
+}
+
+async fn cancel(token: &str, id: &str) -> Answer {
+    send(
+        client()
+            .post(format!("{}/orders/{id}/cancel", api()))
+            .bearer_auth(token),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn order_list_get_cancel() {
+    let admin = admin_token().await;
+    let (a, b) = (
+        product(&admin, 5, 1250).await,
+        product(&admin, 2, 999).await,
+    );
+    let me = customer().await;
+    let created = order(&me, &lines(&[(&a, 2), (&b, 1)]), None).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let o = &created.body;
+    assert_eq!(o["status"], "pending_payment");
+    assert_eq!(o["total_cents"], 2 * 1250 + 999);
+    assert_eq!(o["items"][0]["unit_price_cents"], 1250);
+    assert_eq!(o["items"][0]["line_total_cents"], 2500);
+    assert_eq!(o["payment_id"], Value::Null);
+    let id = o["id"].as_str().unwrap();
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/orders/{id}").as_str())
+    );
+    assert_eq!((stock(&a).await, stock(&b).await), (3, 1));
+
+    assert_eq!(get(&format!("/orders/{id}"), Some(&me)).await.body, *o);
+    assert_eq!(
+        get(&format!("/orders/{id}"), Some(&admin)).await.status,
+        200,
+        "admins read any order"
+    );
+    let listed = get("/orders", Some(&me)).await;
+    assert_eq!(listed.body["items"][0]["id"], o["id"]);
+
+    let someone = customer().await;
+    for answer in [
+        get(&format!("/orders/{id}"), Some(&someone)).await,
+        cancel(&someone, id).await,
+    ] {
+        assert_eq!((answer.status, answer.code()), (404, "order_not_found"));
+    }
+    assert_eq!(
+        get("/orders", Some(&someone)).await.body["items"],
+        json!([])
+    );
+
+    let cancelled = cancel(&me, id).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!((stock(&a).await, stock(&b).await), (5, 2));
+    let twice = cancel(&me, id).await;
+    assert_eq!((twice.status, twice.code()), (409, "invalid_order_state"));
+    assert_eq!((stock(&a).await, stock(&b).await), (5, 2));
+
+    let anonymous = send(
+        client()
+            .post(format!("{}/orders", api()))
+            .json(&lines(&[(&a, 1)])),
+    )
+    .await;
+    assert_eq!((anonymous.status, anonymous.code()), (401, "unauthorized"));
+    let missing = get("/orders/not-an-id", Some(&me)).await;
+    assert_eq!((missing.status, missing.code()), (404, "order_not_found"));
+}
+
+#[tokio::test]
+async fn order_rules() {
+    let admin = admin_token().await;
+    let p = product(&admin, 3, 100).await;
+    let me = customer().await;
+
+    let unknown = order(
+        &me,
+        &lines(&[(&p, 1), ("01KDVDNA0000000000000NOPE0", 1), ("junk", 1)]),
+        None,
+    )
+    .await;
+    assert_eq!((unknown.status, unknown.code()), (422, "unknown_product"));
+    assert_eq!(unknown.body["errors"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        unknown.body["errors"][0]["product_id"],
+        "01KDVDNA0000000000000NOPE0"
+    );
+
+    for (body, field) in [
+        (json!({"items": []}), "items"),
+        (json!({"items": "x"}), "items"),
+        (json!({}), "items"),
+        (lines(&[(&p, 0)]), "items[0].quantity"),
+        (lines(&[(&p, 101)]), "items[0].quantity"),
+        (
+            json!({"items": [{"product_id": p, "quantity": 1.5}]}),
+            "items[0].quantity",
+        ),
+        (
+            json!({"items": [{"product_id": p, "quantity": 1, "price_cents": 1}]}),
+            "items[0].price_cents",
+        ),
+        (
+            json!({"items": [{"product_id": p, "quantity": 1}], "total_cents": 1}),
+            "total_cents",
+        ),
+        (lines(&[(&p, 1), (&p, 1)]), "items[1].product_id"),
+    ] {
+        let answer = order(&me, &body, None).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (422, "validation_failed"),
+            "{body}"
+        );
+        assert_eq!(answer.body["errors"][0]["field"], field, "{body}");
+    }
+    let many: Vec<String> = futures::future::join_all((0..26).map(|_| product(&admin, 1, 1))).await;
+    let too_many = order(
+        &me,
+        &lines(&many.iter().map(|id| (id.as_str(), 1)).collect::<Vec<_>>()),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (too_many.status, too_many.code()),
+        (422, "validation_failed")
+    );
+    let twenty_five = order(
+        &me,
+        &lines(
+            &many[..25]
+                .iter()
+                .map(|id| (id.as_str(), 1))
+                .collect::<Vec<_>>(),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(twenty_five.status, 201, "{}", twenty_five.text);
+
+    let short = order(&me, &lines(&[(&p, 4)]), None).await;
+    assert_eq!((short.status, short.code()), (409, "insufficient_stock"));
+    assert_eq!(short.body["errors"][0]["product_id"], p);
+    assert_eq!(stock(&p).await, 3);
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_orders_never_oversell_fifty() {
+    let admin = admin_token().await;
+    let p = product(&admin, 50, 500).await;
+    use futures::StreamExt;
+    let buyers: Vec<String> = futures::future::join_all((0..10).map(|_| customer())).await;
+    let attempts = (0..200).map(|i| {
+        let (token, body) = (buyers[i % buyers.len()].clone(), lines(&[(&p, 1)]));
+        async move { order(&token, &body, None).await }
+    });
+    // All 200 race the 8 create-order instances; at most 64 are in flight at
+    // once because cargo lambda watch stops answering altogether when more
+    // than about 100 requests queue for one function (see README).
+    let answers: Vec<Answer> = futures::stream::iter(attempts)
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    let refused = answers
+        .iter()
+        .filter(|a| a.status == 409 && a.body["code"] == "insufficient_stock")
+        .count();
+    assert_eq!(
+        (created, refused),
+        (50, 150),
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    assert_eq!(stock(&p).await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_idempotency_key_make_one_order() {
+    let admin = admin_token().await;
+    let p = product(&admin, 20, 700).await;
+    let me = customer().await;
+    let key = unique("key-");
+    let body = lines(&[(&p, 3)]);
+    let answers = futures::future::join_all((0..10).map(|_| order(&me, &body, Some(&key)))).await;
+    let ids: std::collections::BTreeSet<_> = answers
+        .iter()
+        .filter(|a| a.status == 201)
+        .map(|a| a.body["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "one order for one key");
+    for answer in answers.iter().filter(|a| a.status != 201) {
+        assert_eq!(
+            (answer.status, answer.code()),
+            (409, "idempotency_in_progress"),
+            "{}",
+            answer.text
+        );
+    }
+    assert_eq!(stock(&p).await, 17, "stock taken once");
+
+    let replay = order(&me, &body, Some(&key)).await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        replay.body["id"].as_str(),
+        ids.iter().next().map(String::as_str)
+    );
+    let mismatch = order(&me, &lines(&[(&p, 4)]), Some(&key)).await;
+    assert_eq!(
+        (mismatch.status, mismatch.code()),
+        (422, "idempotency_key_mismatch")
+    );
+    // Keys are scoped to the caller.
+    let other = order(&customer().await, &body, Some(&key)).await;
+    assert_eq!(other.status, 201);
+    assert!(other.header("idempotent-replayed").is_none());
+
+    // Refusals are replayed too.
+    let short_key = unique("short-");
+    let first = order(&me, &lines(&[(&p, 99)]), Some(&short_key)).await;
+    assert_eq!((first.status, first.code()), (409, "insufficient_stock"));
+    let again = order(&me, &lines(&[(&p, 99)]), Some(&short_key)).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.text, first.text);
+
+    let bad_key = order(&me, &body, Some("has space")).await;
+    assert_eq!((bad_key.status, bad_key.code()), (422, "validation_failed"));
+}
+
+#[tokio::test]
+async fn the_expiry_sweeper_runs_as_a_function() {
+    let answer = client()
+        .post(format!(
+            "{}/2015-03-31/functions/expire-orders/invocations",
+            api()
+        ))
+        .header("content-type", "application/json")
+        .body(
+            std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../events/expire-orders.json"
+            ))
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let sweep: Value = answer.json().await.unwrap();
+    for field in ["expired", "skipped", "failed"] {
+        assert!(sweep[field].is_u64(), "{sweep}");
+    }
+    assert_eq!(sweep["failed"], 0);
+}

@@ -1,0 +1,276 @@
+//! The orders table: orders, and the idempotency records of `POST /orders`.
+//! `ByUser` (`gsi1pk = USER#<id>`, `gsi1sk = <order id>`) lists a user's orders
+//! newest first. `PendingByExpiry` (`gsi2pk = PENDING#<shard>`,
+//! `gsi2sk = <expires_at>#<id>`) holds only pending orders: leaving
+//! `pending_payment` removes the keys, so the sweeper reads nothing else.
+
+use crate::Error;
+use crate::cursor::Position;
+use crate::domain::{Order, OrderId, OrderStatus, Timestamp, UserId};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub const USER_INDEX: &str = "ByUser";
+pub const PENDING_INDEX: &str = "PendingByExpiry";
+/// Pending orders spread over this many index partitions, so a burst of
+/// orders does not make one hot key.
+pub const PENDING_SHARDS: u32 = 4;
+
+#[derive(Clone)]
+pub struct OrdersTable {
+    client: Client,
+    table: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OrderItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    order: Order,
+    gsi1pk: String,
+    gsi1sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+}
+
+const SK: &str = "ORDER";
+
+fn key(id: &OrderId) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(format!("ORDER#{id}"))),
+        ("sk".to_owned(), AttributeValue::S(SK.to_owned())),
+    ])
+}
+
+fn shard(id: &OrderId) -> u32 {
+    id.as_str()
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % PENDING_SHARDS
+}
+
+fn decode(item: Item) -> Result<Order, Error> {
+    let stored: OrderItem =
+        serde_dynamo::from_item(item).map_err(Error::internal("decoding an order"))?;
+    Ok(stored.order)
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+impl OrdersTable {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn name(&self) -> &str {
+        &self.table
+    }
+
+    /// The put of a new order, for the transaction that also takes its stock.
+    pub fn put_new(&self, order: &Order) -> Result<TransactWriteItem, Error> {
+        let stored = OrderItem {
+            pk: format!("ORDER#{}", order.id),
+            sk: SK.into(),
+            order: order.clone(),
+            gsi1pk: format!("USER#{}", order.user_id),
+            gsi1sk: order.id.to_string(),
+            gsi2pk: Some(format!("PENDING#{}", shard(&order.id))),
+            gsi2sk: Some(format!("{}#{}", order.expires_at, order.id)),
+        };
+        let item: Item =
+            serde_dynamo::to_item(stored).map_err(Error::internal("encoding an order"))?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(Error::internal("building an order put"))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Moves a pending order to `to` (cancelled or expired), leaving the
+    /// pending index. Conditional on the status, and on the owner when given
+    /// (cancel) or on being due when `due_by` is given (expiry), so it cannot
+    /// race a payment or another close.
+    pub fn close(
+        &self,
+        id: &OrderId,
+        to: OrderStatus,
+        owner: Option<&UserId>,
+        due_by: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<TransactWriteItem, Error> {
+        let mut condition = "#status = :pending".to_owned();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression("SET #status = :to, updated_at = :now REMOVE gsi2pk, gsi2sk")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", s(OrderStatus::PendingPayment.as_str()))
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":now", s(now.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(owner) = owner {
+            condition.push_str(" AND user_id = :owner");
+            update = update.expression_attribute_values(":owner", s(owner.as_str()));
+        }
+        if let Some(due) = due_by {
+            condition.push_str(" AND expires_at <= :due");
+            update = update.expression_attribute_values(":due", s(due.to_string()));
+        }
+        let update = update
+            .condition_expression(condition)
+            .build()
+            .map_err(Error::internal("building an order update"))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::internal("reading an order"))?;
+        out.item.map(decode).transpose()
+    }
+
+    /// A page of a user's orders, newest first.
+    pub async fn list_for_user(
+        &self,
+        user: &UserId,
+        limit: i32,
+        start: Option<Position>,
+    ) -> Result<(Vec<Order>, Option<Position>), Error> {
+        let start = start
+            .map(|p| serde_dynamo::to_item(p).map_err(Error::internal("writing a list position")))
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(USER_INDEX)
+            .key_condition_expression("gsi1pk = :u")
+            .expression_attribute_values(":u", s(format!("USER#{user}")))
+            .scan_index_forward(false)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(Error::internal("listing orders"))?;
+        let orders = out
+            .items()
+            .iter()
+            .map(|i| decode(i.clone()))
+            .collect::<Result<_, _>>()?;
+        let next = out
+            .last_evaluated_key()
+            .map(|k| {
+                serde_dynamo::from_item(k.clone())
+                    .map_err(Error::internal("reading a list position"))
+            })
+            .transpose()?;
+        Ok((orders, next))
+    }
+
+    /// Pending orders whose `expires_at` is at or before `now`, oldest first,
+    /// at most `limit` from each shard.
+    pub async fn pending_due(&self, now: Timestamp, limit: i32) -> Result<Vec<Order>, Error> {
+        let mut due = Vec::new();
+        for shard in 0..PENDING_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(PENDING_INDEX)
+                .key_condition_expression("gsi2pk = :p AND gsi2sk <= :bound")
+                .expression_attribute_values(":p", s(format!("PENDING#{shard}")))
+                // `#` sorts before every character of an id, `~` after: the
+                // bound includes orders due exactly now.
+                .expression_attribute_values(":bound", s(format!("{now}~")))
+                .limit(limit)
+                .send()
+                .await
+                .map_err(Error::internal("querying pending orders"))?;
+            for item in out.items() {
+                due.push(decode(item.clone())?);
+            }
+        }
+        Ok(due)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+
+    #[test]
+    fn orders_round_trip_through_items() {
+        let now = Timestamp::now();
+        let request = OrderRequest::parse(vec![LineRequest {
+            product_id: ProductId::generate(),
+            quantity: Quantity::parse(3).unwrap(),
+        }])
+        .unwrap();
+        let order = Order::price(
+            OrderId::generate(),
+            UserId::generate(),
+            &request,
+            |id| {
+                Some(Product {
+                    id: id.clone(),
+                    name: ProductName::parse("Mug").unwrap(),
+                    description: Description::default(),
+                    price_cents: PriceCents::parse(1999).unwrap(),
+                    currency: Currency::Usd,
+                    stock: Stock::parse(5).unwrap(),
+                    category: Category::parse("k").unwrap(),
+                    created_at: now,
+                    updated_at: now,
+                    version: Version(1),
+                })
+            },
+            now,
+            60,
+        )
+        .unwrap();
+        let table = OrdersTable::new(
+            Client::from_conf(
+                aws_sdk_dynamodb::Config::builder()
+                    .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            "t",
+        );
+        let put = table.put_new(&order).unwrap();
+        let item = put.put.unwrap().item;
+        assert_eq!(
+            item["gsi1pk"],
+            AttributeValue::S(format!("USER#{}", order.user_id))
+        );
+        assert!(matches!(&item["total_cents"], AttributeValue::N(n) if n == "5997"));
+        assert_eq!(decode(item).unwrap(), order);
+    }
+}

@@ -1,0 +1,348 @@
+//! Orders: what a client may ask for, how an order is priced, and the states
+//! it moves through (`pending_payment` → `paid` | `cancelled` | `expired`).
+
+use super::{Currency, PriceCents, Product, ProductId, ProductName, Timestamp, UserId};
+use crate::FieldError;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+
+pub const MAX_LINES: usize = 25;
+pub const MAX_QUANTITY: i64 = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrderId(String);
+
+impl OrderId {
+    pub fn generate() -> Self {
+        Self(ulid::Ulid::new().to_string())
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        ulid::Ulid::from_string(text)
+            .ok()
+            .map(|id| Self(id.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for OrderId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        Self::parse(&value).ok_or_else(|| format!("not an order id: {value}"))
+    }
+}
+
+impl From<OrderId> for String {
+    fn from(value: OrderId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 1–100 units of one product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Quantity(i64);
+
+impl Quantity {
+    pub fn parse(value: i64) -> Result<Self, String> {
+        if (1..=MAX_QUANTITY).contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err(format!("must be an integer from 1 to {MAX_QUANTITY}"))
+        }
+    }
+
+    pub fn get(&self) -> i64 {
+        self.0
+    }
+}
+
+impl TryFrom<i64> for Quantity {
+    type Error = String;
+    fn try_from(value: i64) -> Result<Self, String> {
+        Self::parse(value)
+    }
+}
+
+impl From<Quantity> for i64 {
+    fn from(value: Quantity) -> Self {
+        value.0
+    }
+}
+
+/// One line as the client asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineRequest {
+    pub product_id: ProductId,
+    pub quantity: Quantity,
+}
+
+/// 1–25 lines, no product twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRequest {
+    lines: Vec<LineRequest>,
+}
+
+impl OrderRequest {
+    /// Checks the line rules; field names point into the body (`items[2].product_id`).
+    pub fn parse(lines: Vec<LineRequest>) -> Result<Self, Vec<FieldError>> {
+        if lines.is_empty() || lines.len() > MAX_LINES {
+            return Err(vec![FieldError::new(
+                "items",
+                format!("must have 1 to {MAX_LINES} lines"),
+            )]);
+        }
+        let mut seen = HashSet::new();
+        let duplicates: Vec<FieldError> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| !seen.insert(line.product_id.clone()))
+            .map(|(i, line)| {
+                FieldError::new(
+                    format!("items[{i}].product_id"),
+                    "names a product an earlier line already has",
+                )
+                .for_product(line.product_id.as_str())
+            })
+            .collect();
+        if duplicates.is_empty() {
+            Ok(Self { lines })
+        } else {
+            Err(duplicates)
+        }
+    }
+
+    pub fn lines(&self) -> &[LineRequest] {
+        &self.lines
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Cancelled,
+    Expired,
+}
+
+impl OrderStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::PendingPayment => "pending_payment",
+            Self::Paid => "paid",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Only a pending order can be paid, cancelled or expire.
+    pub fn is_open(&self) -> bool {
+        matches!(self, Self::PendingPayment)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: ProductId,
+    pub name: ProductName,
+    pub unit_price_cents: PriceCents,
+    pub quantity: Quantity,
+    pub line_total_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub status: OrderStatus,
+    pub items: Vec<OrderLine>,
+    pub total_cents: i64,
+    pub currency: Currency,
+    pub payment_id: Option<String>,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Why a request cannot be priced: the products that are missing or archived.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnknownProducts(pub Vec<(usize, ProductId)>);
+
+impl Order {
+    /// Prices the request from the catalogue as it is now (`find` returns the
+    /// active product, if any). Integer minor units throughout: 25 lines of
+    /// 100 units at the highest price stay far inside `i64`.
+    pub fn price(
+        id: OrderId,
+        user_id: UserId,
+        request: &OrderRequest,
+        find: impl Fn(&ProductId) -> Option<Product>,
+        now: Timestamp,
+        expires_after_seconds: i64,
+    ) -> Result<Self, UnknownProducts> {
+        let mut unknown = Vec::new();
+        let mut items = Vec::new();
+        for (i, line) in request.lines().iter().enumerate() {
+            match find(&line.product_id) {
+                Some(product) => items.push(OrderLine {
+                    product_id: product.id,
+                    name: product.name,
+                    unit_price_cents: product.price_cents,
+                    quantity: line.quantity,
+                    line_total_cents: product.price_cents.get() * line.quantity.get(),
+                }),
+                None => unknown.push((i, line.product_id.clone())),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(UnknownProducts(unknown));
+        }
+        Ok(Self {
+            id,
+            user_id,
+            status: OrderStatus::PendingPayment,
+            total_cents: items.iter().map(|l| l.line_total_cents).sum(),
+            items,
+            currency: Currency::Usd,
+            payment_id: None,
+            expires_at: now.plus_seconds(expires_after_seconds),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Category, Description, Stock, Version};
+
+    fn line(id: &ProductId, q: i64) -> LineRequest {
+        LineRequest {
+            product_id: id.clone(),
+            quantity: Quantity::parse(q).unwrap(),
+        }
+    }
+
+    fn product(id: &ProductId, price: i64) -> Product {
+        let now = Timestamp::now();
+        Product {
+            id: id.clone(),
+            name: ProductName::parse("Thing").unwrap(),
+            description: Description::default(),
+            price_cents: PriceCents::parse(price).unwrap(),
+            currency: Currency::Usd,
+            stock: Stock::parse(10).unwrap(),
+            category: Category::parse("c").unwrap(),
+            created_at: now,
+            updated_at: now,
+            version: Version(1),
+        }
+    }
+
+    #[test]
+    fn quantities() {
+        assert!(Quantity::parse(1).is_ok() && Quantity::parse(100).is_ok());
+        assert!(
+            Quantity::parse(0).is_err()
+                && Quantity::parse(101).is_err()
+                && Quantity::parse(-1).is_err()
+        );
+    }
+
+    #[test]
+    fn line_rules() {
+        let a = ProductId::generate();
+        let b = ProductId::generate();
+        assert!(OrderRequest::parse(vec![]).is_err());
+        let many: Vec<_> = (0..26).map(|_| line(&ProductId::generate(), 1)).collect();
+        assert_eq!(OrderRequest::parse(many).unwrap_err()[0].field, "items");
+        let ok: Vec<_> = (0..25).map(|_| line(&ProductId::generate(), 1)).collect();
+        assert!(OrderRequest::parse(ok).is_ok());
+        let dup = OrderRequest::parse(vec![line(&a, 1), line(&b, 2), line(&a, 3)]).unwrap_err();
+        assert_eq!(dup.len(), 1);
+        assert_eq!(dup[0].field, "items[2].product_id");
+        assert_eq!(dup[0].product_id.as_deref(), Some(a.as_str()));
+    }
+
+    #[test]
+    fn prices_from_the_catalogue_in_minor_units() {
+        let (a, b) = (ProductId::generate(), ProductId::generate());
+        let request = OrderRequest::parse(vec![line(&a, 3), line(&b, 1)]).unwrap();
+        let now = Timestamp::now();
+        let order = Order::price(
+            OrderId::generate(),
+            UserId::generate(),
+            &request,
+            |id| Some(product(id, if *id == a { 1999 } else { 100_000_000 })),
+            now,
+            1800,
+        )
+        .unwrap();
+        assert_eq!(order.items[0].line_total_cents, 5997);
+        assert_eq!(order.total_cents, 5997 + 100_000_000);
+        assert_eq!(order.status, OrderStatus::PendingPayment);
+        assert_eq!(order.expires_at, now.plus_seconds(1800));
+        assert_eq!(order.payment_id, None);
+    }
+
+    #[test]
+    fn unknown_products_are_named() {
+        let (a, b) = (ProductId::generate(), ProductId::generate());
+        let request = OrderRequest::parse(vec![line(&a, 1), line(&b, 1)]).unwrap();
+        let err = Order::price(
+            OrderId::generate(),
+            UserId::generate(),
+            &request,
+            |id| (*id == a).then(|| product(id, 5)),
+            Timestamp::now(),
+            60,
+        )
+        .unwrap_err();
+        assert_eq!(err, UnknownProducts(vec![(1, b)]));
+    }
+
+    #[test]
+    fn the_largest_order_does_not_overflow() {
+        let lines: Vec<_> = (0..25).map(|_| line(&ProductId::generate(), 100)).collect();
+        let request = OrderRequest::parse(lines).unwrap();
+        let order = Order::price(
+            OrderId::generate(),
+            UserId::generate(),
+            &request,
+            |id| Some(product(id, 100_000_000)),
+            Timestamp::now(),
+            60,
+        )
+        .unwrap();
+        assert_eq!(order.total_cents, 25 * 100 * 100_000_000);
+    }
+
+    #[test]
+    fn only_pending_orders_are_open() {
+        assert!(OrderStatus::PendingPayment.is_open());
+        for s in [
+            OrderStatus::Paid,
+            OrderStatus::Cancelled,
+            OrderStatus::Expired,
+        ] {
+            assert!(!s.is_open());
+        }
+        assert_eq!(
+            serde_json::to_value(OrderStatus::PendingPayment).unwrap(),
+            "pending_payment"
+        );
+    }
+}

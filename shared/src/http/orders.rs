@@ -1,0 +1,352 @@
+//! `POST /orders`, `GET /orders`, `GET /orders/{id}`, `POST /orders/{id}/cancel`.
+
+use super::auth::bearer;
+use super::list::{page_request, page_response};
+use super::problem;
+use super::{HandlerResult, JsonBody, json, serve};
+use crate::auth::{Claims, TokenVerifier};
+use crate::aws::transact::RetryPolicy;
+use crate::aws::{OrdersTable, ProductsTable, sdk_config};
+use crate::config::{self, ConfigError};
+use crate::cursor::{CursorKey, Scope};
+use crate::domain::{
+    LineRequest, OrderId, OrderRequest, ProductId, Quantity, Role, Timestamp, UserId,
+};
+use crate::idempotency::{
+    self, Begin, Fingerprinter, IdempotencyKey, IdempotencyStore, StoredResponse,
+};
+use crate::orders::{DEFAULT_EXPIRY_SECONDS, Orders};
+use crate::{Error, FieldError};
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+
+/// The orders service as configured by the environment.
+pub async fn orders_from_env() -> Result<Orders, ConfigError> {
+    let sdk = sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    Ok(Orders {
+        orders: OrdersTable::new(client.clone(), config::required(config::ORDERS_TABLE)?),
+        products: ProductsTable::new(client, config::required(config::PRODUCTS_TABLE)?),
+        expiry_seconds: config::number_or(
+            config::ORDER_EXPIRY_SECONDS,
+            DEFAULT_EXPIRY_SECONDS as u64,
+        )? as i64,
+        retry: RetryPolicy::default(),
+    })
+}
+
+/// The idempotency records of a service, kept in `table`.
+pub fn idempotency_from_env(
+    client: aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<IdempotencyStore, lambda_http::Error> {
+    let secret = config::required(config::IDEMPOTENCY_SECRET)?;
+    let fingerprints = Fingerprinter::new(secret.as_bytes())
+        .map_err(|e| format!("{}: {e}", config::IDEMPOTENCY_SECRET))?;
+    let lock = config::number_or(config::IDEMPOTENCY_LOCK_SECONDS, 10)? as i64;
+    Ok(IdempotencyStore::new(client, table, fingerprints, lock))
+}
+
+fn caller(claims: &Claims) -> Result<UserId, Error> {
+    claims
+        .user_id()
+        .ok_or(Error::Unauthorized("subject is not a user id"))
+}
+
+fn order_id(req: &Request) -> Result<OrderId, Error> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first("id"))
+        .and_then(OrderId::parse)
+        .ok_or(Error::OrderNotFound)
+}
+
+/// A response as it was stored, sent again.
+pub fn replay(stored: &StoredResponse) -> Result<Response<Body>, Error> {
+    let mut builder = Response::builder()
+        .status(stored.status)
+        .header(header::CONTENT_TYPE, &stored.content_type)
+        .header(idempotency::REPLAYED_HEADER, "true");
+    if let Some(location) = &stored.location {
+        builder = builder.header(header::LOCATION, location);
+    }
+    builder
+        .body(Body::Text(stored.body.clone()))
+        .map_err(Error::internal("building a replayed response"))
+}
+
+/// How an error is stored for replay: as the problem document it is answered with.
+pub fn stored_problem(error: &Error) -> StoredResponse {
+    let response = problem::response(error);
+    StoredResponse {
+        status: response.status().as_u16(),
+        body: String::from_utf8_lossy(response.body().as_ref()).into_owned(),
+        content_type: problem::CONTENT_TYPE.into(),
+        location: None,
+    }
+}
+
+/// The `Idempotency-Key` header, if sent.
+pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, Error> {
+    req.headers()
+        .get(idempotency::HEADER)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| "must be visible ASCII".to_owned())
+                .and_then(IdempotencyKey::parse)
+                .map_err(|m| Error::validation("Idempotency-Key", m))
+        })
+        .transpose()
+}
+
+/// Parses `{"items": [{"product_id", "quantity"}]}`, reporting every offending field.
+fn order_request(req: &Request) -> Result<OrderRequest, Error> {
+    let mut body = JsonBody::from_request(req)?;
+    let mut lines = Vec::new();
+    let mut unknown = Vec::new();
+    match body.required_value("items") {
+        None => {}
+        Some(Value::Array(entries))
+            if entries.is_empty() || entries.len() > crate::domain::order::MAX_LINES =>
+        {
+            body.reject(
+                "items",
+                format!("must have 1 to {} lines", crate::domain::order::MAX_LINES),
+            );
+        }
+        Some(Value::Array(entries)) => {
+            for (i, entry) in entries.into_iter().enumerate() {
+                let Value::Object(mut fields) = entry else {
+                    body.reject(&format!("items[{i}]"), "must be an object");
+                    continue;
+                };
+                let product_id = match fields.remove("product_id") {
+                    None => {
+                        body.reject(&format!("items[{i}].product_id"), "is required");
+                        None
+                    }
+                    Some(Value::String(text)) => match ProductId::parse(&text) {
+                        Some(id) => Some(id),
+                        None => {
+                            unknown.push(
+                                FieldError::new(
+                                    format!("items[{i}].product_id"),
+                                    "is not a product that can be ordered",
+                                )
+                                .for_product(text),
+                            );
+                            None
+                        }
+                    },
+                    Some(_) => {
+                        body.reject(&format!("items[{i}].product_id"), "must be a string");
+                        None
+                    }
+                };
+                let quantity = match fields.remove("quantity") {
+                    None => {
+                        body.reject(&format!("items[{i}].quantity"), "is required");
+                        None
+                    }
+                    Some(value) => {
+                        match value.as_i64().filter(|_| value.is_i64() || value.is_u64()) {
+                            Some(n) => match Quantity::parse(n) {
+                                Ok(q) => Some(q),
+                                Err(m) => {
+                                    body.reject(&format!("items[{i}].quantity"), m);
+                                    None
+                                }
+                            },
+                            None => {
+                                body.reject(
+                                    &format!("items[{i}].quantity"),
+                                    "must be an integer from 1 to 100",
+                                );
+                                None
+                            }
+                        }
+                    }
+                };
+                for extra in fields.keys() {
+                    body.reject(&format!("items[{i}].{extra}"), "is not a known field");
+                }
+                if let (Some(product_id), Some(quantity)) = (product_id, quantity) {
+                    lines.push(LineRequest {
+                        product_id,
+                        quantity,
+                    });
+                }
+            }
+        }
+        Some(_) => body.reject("items", "must be an array"),
+    }
+    body.finish()?;
+    if !unknown.is_empty() {
+        return Err(Error::UnknownProduct(unknown));
+    }
+    OrderRequest::parse(lines).map_err(Error::Validation)
+}
+
+fn created(order: &crate::domain::Order) -> Result<Response<Body>, Error> {
+    let mut response = json(StatusCode::CREATED, order)?;
+    if let Ok(location) = HeaderValue::from_str(&format!("/orders/{}", order.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+pub struct CreateOrder {
+    orders: Orders,
+    verifier: TokenVerifier,
+    idempotency: IdempotencyStore,
+}
+
+impl CreateOrder {
+    pub fn new(orders: Orders, verifier: TokenVerifier, idempotency: IdempotencyStore) -> Self {
+        Self {
+            orders,
+            verifier,
+            idempotency,
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        let orders = orders_from_env().await?;
+        let idempotency =
+            idempotency_from_env(orders.orders.client().clone(), orders.orders.name())?;
+        Ok(Self::new(
+            orders,
+            super::users::verifier_from_env()?,
+            idempotency,
+        ))
+    }
+
+    pub async fn handle(&self, req: Request) -> HandlerResult {
+        serve(req, |req| async move {
+            let user = caller(&bearer(&req, &self.verifier)?)?;
+            let key = idempotency_key(&req)?;
+            let request = order_request(&req)?;
+            let Some(key) = key else {
+                return created(&self.orders.create(&user, &request, None).await?);
+            };
+            let scope = idempotency::Scope {
+                caller: user.as_str(),
+                method: "POST",
+                route: "/orders",
+            };
+            let now = Timestamp::now().unix_seconds();
+            let claim = match self
+                .idempotency
+                .begin(&scope, &key, req.body().as_ref(), now)
+                .await?
+            {
+                Begin::Proceed(claim) => claim,
+                Begin::Replay(stored) => return replay(&stored),
+                Begin::InProgress => return Err(Error::IdempotencyInProgress),
+                Begin::Mismatch => return Err(Error::IdempotencyKeyMismatch),
+            };
+            match self
+                .orders
+                .create(&user, &request, Some((&self.idempotency, &claim)))
+                .await
+            {
+                Ok(order) => created(&order),
+                Err(Error::IdempotencyInProgress) => Err(Error::IdempotencyInProgress),
+                Err(error @ Error::Internal { .. }) => {
+                    self.idempotency.abandon(&claim).await?;
+                    Err(error)
+                }
+                Err(error) => {
+                    self.idempotency
+                        .complete(&claim, &stored_problem(&error))
+                        .await?;
+                    Err(error)
+                }
+            }
+        })
+        .await
+    }
+}
+
+pub struct ListOrders {
+    orders: Orders,
+    verifier: TokenVerifier,
+    cursors: CursorKey,
+}
+
+impl ListOrders {
+    pub fn new(orders: Orders, verifier: TokenVerifier, cursors: CursorKey) -> Self {
+        Self {
+            orders,
+            verifier,
+            cursors,
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        Ok(Self::new(
+            orders_from_env().await?,
+            super::users::verifier_from_env()?,
+            super::products::cursor_key_from_env()?,
+        ))
+    }
+
+    pub async fn handle(&self, req: Request) -> HandlerResult {
+        serve(req, |req| async move {
+            let user = caller(&bearer(&req, &self.verifier)?)?;
+            let scope = Scope {
+                route: "GET /orders",
+                filters: &[],
+                caller: Some(user.as_str()),
+            };
+            let (limit, start) = page_request(&req, &self.cursors, &scope)?;
+            let (orders, next) = self.orders.list(&user, limit, start).await?;
+            page_response(&orders, next, &self.cursors, &scope)
+        })
+        .await
+    }
+}
+
+/// `GET /orders/{id}` and `POST /orders/{id}/cancel`.
+pub struct OrderById {
+    orders: Orders,
+    verifier: TokenVerifier,
+}
+
+impl OrderById {
+    pub fn new(orders: Orders, verifier: TokenVerifier) -> Self {
+        Self { orders, verifier }
+    }
+
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        Ok(Self::new(
+            orders_from_env().await?,
+            super::users::verifier_from_env()?,
+        ))
+    }
+
+    pub async fn get(&self, req: Request) -> HandlerResult {
+        serve(req, |req| async move {
+            let claims = bearer(&req, &self.verifier)?;
+            let order = self
+                .orders
+                .get(
+                    &caller(&claims)?,
+                    claims.role == Role::Admin,
+                    &order_id(&req)?,
+                )
+                .await?;
+            json(StatusCode::OK, &order)
+        })
+        .await
+    }
+
+    pub async fn cancel(&self, req: Request) -> HandlerResult {
+        serve(req, |req| async move {
+            let user = caller(&bearer(&req, &self.verifier)?)?;
+            let order = self.orders.cancel(&user, &order_id(&req)?).await?;
+            json(StatusCode::OK, &order)
+        })
+        .await
+    }
+}
