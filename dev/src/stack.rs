@@ -38,6 +38,8 @@ pub struct Options {
     pub concurrency: u32,
     /// Extra variables for every function (e.g. a short login back-off for tests).
     pub function_env: Vec<(String, String)>,
+    /// Template parameters the local stack sets (e.g. a short visibility timeout).
+    pub parameters: Vec<(String, String)>,
     /// How often the scheduled functions run (EventBridge's `rate(1 minute)` when deployed).
     pub schedule_every: Duration,
 }
@@ -61,6 +63,7 @@ impl Options {
             concurrency: 4,
             function_env: Vec::new(),
             schedule_every: Duration::from_secs(10),
+            parameters: vec![("PaymentEventsVisibilityTimeout".into(), "10".into())],
         }
     }
 
@@ -77,8 +80,12 @@ impl Options {
             function_env: vec![
                 ("LOGIN_BACKOFF_BASE_SECONDS".into(), "2".into()),
                 ("LOGIN_BACKOFF_MAX_SECONDS".into(), "8".into()),
+                // The outbox test waits for the sweeper; no need to wait a minute.
+                ("PAYMENT_EVENT_GRACE_SECONDS".into(), "1".into()),
             ],
             schedule_every: Duration::from_secs(2),
+            // Seconds, so a failing message reaches the DLQ within a test.
+            parameters: vec![("PaymentEventsVisibilityTimeout".into(), "2".into())],
         }
     }
 }
@@ -464,7 +471,7 @@ impl Stack {
 }
 
 /// The functions EventBridge runs on a schedule when deployed.
-pub const SCHEDULED: [&str; 1] = ["expire-orders"];
+pub const SCHEDULED: [&str; 2] = ["expire-orders", "resend-payment-events"];
 
 /// Invokes `function` through cargo lambda watch's Lambda invoke API with the
 /// sample scheduled event; returns its answer.
@@ -535,7 +542,7 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         .map_err(|e| fail(e.to_string()))?;
     const NO_PRODUCT: &str = "/products/00000000000000000000000000";
     const NO_ORDER: &str = "/orders/00000000000000000000000000";
-    let probes: [(&str, &str, Option<&str>, u16); 14] = [
+    let probes: [(&str, &str, Option<&str>, u16); 16] = [
         ("GET", "/health", None, 200),
         ("POST", "/users/register", Some("{}"), 422),
         ("POST", "/users/login", Some("{}"), 422),
@@ -554,6 +561,8 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
             None,
             401,
         ),
+        ("POST", "/payments", Some("{}"), 401),
+        ("GET", "/payments/00000000000000000000000000", None, 401),
         ("GET", "/no/such/route", None, 404),
     ];
     for (method, path, body, expected) in probes {

@@ -8,6 +8,8 @@ use std::path::Path;
 
 pub struct Template {
     resources: Vec<(String, Value)>,
+    /// Parameter values: the template's defaults, then local overrides.
+    parameters: std::collections::HashMap<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +128,37 @@ impl Template {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())))
             .collect();
-        Ok(Self { resources })
+        let parameters = doc
+            .get("Parameters")
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.get("Default")?.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            resources,
+            parameters,
+        })
+    }
+
+    /// Uses `value` for parameter `name` instead of its default.
+    pub fn set_parameter(&mut self, name: &str, value: impl Into<String>) {
+        self.parameters
+            .insert(name.to_owned(), Value::String(value.into()));
+    }
+
+    /// A property's value with `!Ref <Parameter>` replaced by the parameter's value.
+    fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
+        match value {
+            Value::Tagged(t) if t.tag == "Ref" => t
+                .value
+                .as_str()
+                .and_then(|name| self.parameters.get(name))
+                .unwrap_or(value),
+            other => other,
+        }
     }
 
     fn of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
@@ -198,7 +230,7 @@ impl Template {
                                 "{what}: deadLetterTargetArn must be !GetAtt <queue>.Arn"
                             ))
                         })?,
-                        number(&policy["maxReceiveCount"], &what)?,
+                        number(self.resolve(&policy["maxReceiveCount"]), &what)?,
                     )),
                     None => None,
                 };
@@ -207,11 +239,11 @@ impl Template {
                     fifo: p.get("FifoQueue").and_then(Value::as_bool).unwrap_or(false),
                     visibility_timeout: p
                         .get("VisibilityTimeout")
-                        .map(|v| number(v, &what))
+                        .map(|v| number(self.resolve(v), &what))
                         .transpose()?,
                     message_retention: p
                         .get("MessageRetentionPeriod")
-                        .map(|v| number(v, &what))
+                        .map(|v| number(self.resolve(v), &what))
                         .transpose()?,
                     redrive,
                 })

@@ -83,6 +83,17 @@ pub enum Error {
     IdempotencyInProgress,
     #[error("this Idempotency-Key was used with another request body")]
     IdempotencyKeyMismatch,
+    #[error("an Idempotency-Key header is required")]
+    IdempotencyKeyRequired,
+    #[error("the order cannot be paid")]
+    OrderNotPayable,
+    #[error("payment {payment_id} declined: {code:?}")]
+    PaymentDeclined {
+        code: crate::domain::payment::DeclineCode,
+        payment_id: String,
+    },
+    #[error("payment not found")]
+    PaymentNotFound,
     #[error("{context}: {source}")]
     Internal {
         context: &'static str,

@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod orders;
+pub mod payments;
 pub mod sweepers;
 pub mod telemetry;
 pub mod users;

@@ -38,3 +38,51 @@ impl ExpireOrders {
         Ok(sweep)
     }
 }
+
+/// Events a run re-sends at most; the next run takes the rest.
+pub const RESEND_BATCH: i32 = 100;
+
+/// Re-sends `payment.succeeded` events whose flag stayed set past the grace period.
+pub struct ResendPaymentEvents {
+    payments: crate::aws::PaymentsTable,
+    queue: crate::aws::EventQueue,
+    grace_seconds: i64,
+}
+
+impl ResendPaymentEvents {
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        use crate::config;
+        let sdk = crate::aws::sdk_config().await;
+        Ok(Self {
+            payments: crate::aws::PaymentsTable::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                config::required(config::PAYMENTS_TABLE)?,
+            ),
+            queue: crate::aws::EventQueue::new(
+                aws_sdk_sqs::Client::new(&sdk),
+                config::required(config::PAYMENT_EVENTS_QUEUE_URL)?,
+            ),
+            grace_seconds: config::number_or(config::PAYMENT_EVENT_GRACE_SECONDS, 60)? as i64,
+        })
+    }
+
+    pub async fn handle(
+        &self,
+        event: LambdaEvent<Value>,
+    ) -> Result<crate::payments::Resent, Error> {
+        let resent = crate::payments::resend_unsent(
+            &self.payments,
+            &self.queue,
+            self.grace_seconds,
+            RESEND_BATCH,
+        )
+        .await?;
+        tracing::info!(
+            request_id = event.context.request_id,
+            sent = resent.sent,
+            failed = resent.failed,
+            "event resend sweep"
+        );
+        Ok(resent)
+    }
+}

@@ -3,13 +3,17 @@
 //! them at the local emulators.
 
 pub mod orders_table;
+pub mod payments_table;
 pub mod products_table;
+pub mod queue;
 pub mod secrets;
 pub mod transact;
 pub mod users_table;
 
 pub use orders_table::OrdersTable;
+pub use payments_table::PaymentsTable;
 pub use products_table::ProductsTable;
+pub use queue::EventQueue;
 pub use secrets::SigningKeyStore;
 pub use users_table::UsersTable;
 

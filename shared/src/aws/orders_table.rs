@@ -143,6 +143,31 @@ impl OrdersTable {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// Marks the owner's pending, unexpired order paid: conditional on all
+    /// three, so no order is paid twice, late, or by someone else.
+    pub fn pay(
+        &self,
+        id: &OrderId,
+        owner: &UserId,
+        payment_id: &str,
+        now: Timestamp,
+    ) -> Result<TransactWriteItem, Error> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression("SET #status = :paid, payment_id = :payment, updated_at = :now REMOVE gsi2pk, gsi2sk")
+            .condition_expression("#status = :pending AND user_id = :owner AND expires_at > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":paid", s(OrderStatus::Paid.as_str()))
+            .expression_attribute_values(":pending", s(OrderStatus::PendingPayment.as_str()))
+            .expression_attribute_values(":payment", s(payment_id))
+            .expression_attribute_values(":owner", s(owner.as_str()))
+            .expression_attribute_values(":now", s(now.to_string()))
+            .build()
+            .map_err(Error::internal("building an order update"))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, Error> {
         let out = self
             .client

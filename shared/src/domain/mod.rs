@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod order;
+pub mod payment;
 pub mod product;
 pub mod throttle;
 pub mod user;

@@ -8,6 +8,7 @@ pub mod health;
 pub mod list;
 pub mod not_found;
 pub mod orders;
+pub mod payments;
 pub mod problem;
 pub mod products;
 pub mod users;

@@ -172,6 +172,39 @@ impl From<&Error> for Problem {
                 "idempotency_key_mismatch",
                 "This Idempotency-Key was used with a different request body.",
             ),
+            Error::IdempotencyKeyRequired => Problem::new(
+                S::BAD_REQUEST,
+                "idempotency_key_required",
+                "This route needs an Idempotency-Key header (a UUID, say) so retries cannot pay twice.",
+            ),
+            Error::OrderNotPayable => Problem::new(
+                S::CONFLICT,
+                "order_not_payable",
+                "Only an order that is pending payment and not expired can be paid.",
+            ),
+            Error::PaymentDeclined { code, payment_id } => {
+                let mut problem = Problem::new(
+                    S::PAYMENT_REQUIRED,
+                    code.as_str(),
+                    match code {
+                        crate::domain::payment::DeclineCode::CardDeclined => {
+                            "The card was declined."
+                        }
+                        crate::domain::payment::DeclineCode::InsufficientFunds => {
+                            "The card has insufficient funds."
+                        }
+                    },
+                );
+                problem
+                    .extra
+                    .insert("payment_id".into(), payment_id.clone().into());
+                problem
+            }
+            Error::PaymentNotFound => Problem::new(
+                S::NOT_FOUND,
+                "payment_not_found",
+                "No payment of yours has this id.",
+            ),
             Error::Internal { .. } => Problem::new(
                 S::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -272,6 +305,29 @@ mod tests {
                 422,
                 "idempotency_key_mismatch",
             ),
+            (
+                Error::IdempotencyKeyRequired,
+                400,
+                "idempotency_key_required",
+            ),
+            (Error::OrderNotPayable, 409, "order_not_payable"),
+            (
+                Error::PaymentDeclined {
+                    code: crate::domain::payment::DeclineCode::CardDeclined,
+                    payment_id: "p".into(),
+                },
+                402,
+                "card_declined",
+            ),
+            (
+                Error::PaymentDeclined {
+                    code: crate::domain::payment::DeclineCode::InsufficientFunds,
+                    payment_id: "p".into(),
+                },
+                402,
+                "insufficient_funds",
+            ),
+            (Error::PaymentNotFound, 404, "payment_not_found"),
             (Error::internal("ctx")("boom"), 500, "internal_error"),
         ];
         for (error, status, code) in cases {

@@ -1,0 +1,173 @@
+//! Payments: provider tokens (never card data), outcomes, and what a client sees.
+
+use super::{Currency, OrderId, Timestamp, UserId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PaymentId(String);
+
+impl PaymentId {
+    pub fn generate() -> Self {
+        Self(ulid::Ulid::new().to_string())
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        ulid::Ulid::from_string(text)
+            .ok()
+            .map(|id| Self(id.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PaymentId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        Self::parse(&value).ok_or_else(|| format!("not a payment id: {value}"))
+    }
+}
+
+impl From<PaymentId> for String {
+    fn from(value: PaymentId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for PaymentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A payment provider's token for a payment method (`pm_…`), as Stripe issues
+/// them. Only its shape is checked here; the provider decides what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentMethod(String);
+
+impl PaymentMethod {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let valid = (4..=255).contains(&text.len())
+            && text.starts_with("pm_")
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(
+                "must be a payment method token from the payment provider, such as pm_card_visa"
+                    .into(),
+            )
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    pub brand: String,
+    pub last4: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Succeeded,
+    Failed,
+}
+
+/// Why a provider declined a charge; the problem `code` of the `402`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineCode {
+    CardDeclined,
+    InsufficientFunds,
+}
+
+impl DeclineCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CardDeclined => "card_declined",
+            Self::InsufficientFunds => "insufficient_funds",
+        }
+    }
+}
+
+/// A payment as a client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub id: PaymentId,
+    pub order_id: OrderId,
+    pub amount_cents: i64,
+    pub currency: Currency,
+    pub status: PaymentStatus,
+    pub failure_code: Option<DeclineCode>,
+    pub card: Card,
+    pub created_at: Timestamp,
+}
+
+/// The `payment.succeeded` event, as it goes on the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSucceeded {
+    pub payment_id: PaymentId,
+    pub order_id: OrderId,
+    pub user_id: UserId,
+    pub email: String,
+    pub lines: Vec<super::OrderLine>,
+    pub total_cents: i64,
+    pub currency: Currency,
+}
+
+/// The envelope every queued event has; `id` is the dedupe key downstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub time: Timestamp,
+    pub data: T,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_methods_are_tokens_not_card_numbers() {
+        for ok in [
+            "pm_card_visa",
+            "pm_card_chargeDeclinedInsufficientFunds",
+            "pm_1NzXyz",
+        ] {
+            assert!(PaymentMethod::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "4242424242424242",
+            "pm_",
+            "card_visa",
+            "pm_card visa",
+            "",
+            &format!("pm_{}", "x".repeat(253)),
+        ] {
+            assert!(PaymentMethod::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decline_codes_are_the_problem_codes() {
+        assert_eq!(DeclineCode::CardDeclined.as_str(), "card_declined");
+        assert_eq!(
+            serde_json::to_value(DeclineCode::InsufficientFunds).unwrap(),
+            "insufficient_funds"
+        );
+        assert_eq!(
+            serde_json::to_value(PaymentStatus::Succeeded).unwrap(),
+            "succeeded"
+        );
+    }
+}
