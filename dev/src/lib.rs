@@ -4,6 +4,7 @@
 
 pub mod install;
 pub mod keys;
+pub mod poller;
 pub mod procs;
 pub mod resources;
 pub mod stack;

@@ -93,6 +93,7 @@ impl Options {
 pub struct Stack {
     procs: Procs,
     scheduler: tokio::task::JoinHandle<()>,
+    poller: tokio::task::JoinHandle<()>,
     pub dir: PathBuf,
     pub api_url: String,
     /// What a client of this stack needs: endpoints, region, credentials,
@@ -449,9 +450,25 @@ impl Stack {
             options.schedule_every.as_secs(),
             dir.join("schedules.log").display()
         ));
+        let queue_url = queue_urls
+            .get(CONSUMED_QUEUE)
+            .cloned()
+            .ok_or_else(|| fail(format!("template.yaml declares no {CONSUMED_QUEUE}")))?;
+        let poller = tokio::spawn(crate::poller::run(
+            sqs.clone(),
+            queue_url,
+            api_url.clone(),
+            CONSUMER.to_owned(),
+            dir.join("poller.log"),
+        ));
+        describe.push(format!(
+            "  queue poller                      {CONSUMED_QUEUE} -> {CONSUMER}   (log: {})",
+            dir.join("poller.log").display()
+        ));
         Ok(Self {
             procs,
             scheduler,
+            poller,
             dir,
             api_url,
             client_env,
@@ -466,9 +483,14 @@ impl Stack {
 
     pub fn stop(mut self) {
         self.scheduler.abort();
+        self.poller.abort();
         self.procs.stop_all();
     }
 }
+
+/// The queue Lambda's event source mapping feeds to the consumer when deployed.
+pub const CONSUMED_QUEUE: &str = "PaymentEventsQueue";
+pub const CONSUMER: &str = "send-notification";
 
 /// The functions EventBridge runs on a schedule when deployed.
 pub const SCHEDULED: [&str; 2] = ["expire-orders", "resend-payment-events"];
@@ -542,7 +564,7 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         .map_err(|e| fail(e.to_string()))?;
     const NO_PRODUCT: &str = "/products/00000000000000000000000000";
     const NO_ORDER: &str = "/orders/00000000000000000000000000";
-    let probes: [(&str, &str, Option<&str>, u16); 16] = [
+    let probes: [(&str, &str, Option<&str>, u16); 19] = [
         ("GET", "/health", None, 200),
         ("POST", "/users/register", Some("{}"), 422),
         ("POST", "/users/login", Some("{}"), 422),
@@ -563,6 +585,14 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         ),
         ("POST", "/payments", Some("{}"), 401),
         ("GET", "/payments/00000000000000000000000000", None, 401),
+        ("GET", "/notifications", None, 401),
+        ("POST", "/notifications", Some("{}"), 401),
+        (
+            "GET",
+            "/notifications/00000000000000000000000000",
+            None,
+            401,
+        ),
         ("GET", "/no/such/route", None, 404),
     ];
     for (method, path, body, expected) in probes {
@@ -599,5 +629,8 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         let answer = invoke(api, function).await?;
         println!("  invoke {function} -> {answer}");
     }
+    let answer =
+        crate::poller::invoke_consumer(api, CONSUMER, &serde_json::json!({"Records": []})).await?;
+    println!("  invoke {CONSUMER} (empty batch) -> {answer:?}");
     Ok(())
 }

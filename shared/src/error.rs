@@ -94,6 +94,8 @@ pub enum Error {
     },
     #[error("payment not found")]
     PaymentNotFound,
+    #[error("notification not found")]
+    NotificationNotFound,
     #[error("{context}: {source}")]
     Internal {
         context: &'static str,

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod sweepers;

@@ -2,6 +2,8 @@
 //! from the standard environment: `AWS_ENDPOINT_URL_DYNAMODB` and friends point
 //! them at the local emulators.
 
+pub mod mailer;
+pub mod notifications_table;
 pub mod orders_table;
 pub mod payments_table;
 pub mod products_table;
@@ -10,6 +12,8 @@ pub mod secrets;
 pub mod transact;
 pub mod users_table;
 
+pub use mailer::Mailer;
+pub use notifications_table::NotificationsTable;
 pub use orders_table::OrdersTable;
 pub use payments_table::PaymentsTable;
 pub use products_table::ProductsTable;

@@ -2,6 +2,7 @@
 //! validation, so a value of these types is valid by construction.
 
 pub mod clock;
+pub mod notification;
 pub mod order;
 pub mod payment;
 pub mod product;

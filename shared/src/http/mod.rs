@@ -7,6 +7,7 @@ pub mod body;
 pub mod health;
 pub mod list;
 pub mod not_found;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod problem;

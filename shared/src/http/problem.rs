@@ -205,6 +205,11 @@ impl From<&Error> for Problem {
                 "payment_not_found",
                 "No payment of yours has this id.",
             ),
+            Error::NotificationNotFound => Problem::new(
+                S::NOT_FOUND,
+                "notification_not_found",
+                "No notification of yours has this id.",
+            ),
             Error::Internal { .. } => Problem::new(
                 S::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -328,6 +333,7 @@ mod tests {
                 "insufficient_funds",
             ),
             (Error::PaymentNotFound, 404, "payment_not_found"),
+            (Error::NotificationNotFound, 404, "notification_not_found"),
             (Error::internal("ctx")("boom"), 500, "internal_error"),
         ];
         for (error, status, code) in cases {

@@ -1,0 +1,145 @@
+//! The queue consumer, with SQS event fixtures: partial batch failures, one
+//! mail per event, a failing send retried.
+
+mod common;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use common::{env, event, unique};
+use serde_json::{Value, json};
+use shared::aws::{Mailer, NotificationsTable};
+use shared::domain::notification::NotificationStatus;
+use shared::http::notifications::notifier_from_env;
+use shared::notifications::Notifier;
+
+/// Mails moto accepted for `recipient`.
+async fn mails_to(recipient: &str) -> Vec<Value> {
+    let url = format!("{}/moto-api/data.json", env("AWS_ENDPOINT_URL_SES"));
+    let data: Value = reqwest_get(&url).await;
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
+        .cloned()
+        .collect()
+}
+
+async fn reqwest_get(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// The fixture's good record, re-addressed to a fresh event id and recipient.
+fn good_record(fixture: &Value, event_id: &str, email: &str) -> Value {
+    let mut record = fixture["Records"][0].clone();
+    let mut body: Value = serde_json::from_str(record["body"].as_str().unwrap()).unwrap();
+    body["id"] = event_id.into();
+    body["data"]["email"] = email.into();
+    record["body"] = body.to_string().into();
+    record["messageId"] = unique("m-").into();
+    record
+}
+
+fn batch(records: Vec<Value>) -> SqsEvent {
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+#[tokio::test]
+async fn a_mixed_batch_reports_exactly_the_bad_messages() {
+    let notifier = notifier_from_env().await.unwrap();
+    let mut fixture = event("send-notification.json");
+    let email = format!("{}@example.com", unique("mixed"));
+    let good = good_record(&fixture, &ulid::Ulid::new().to_string(), &email);
+    fixture["Records"][0] = good;
+    let response = notifier
+        .handle_batch(serde_json::from_value(fixture).unwrap())
+        .await;
+    let mut failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    failed.sort();
+    assert_eq!(
+        failed,
+        [
+            "22222222-2222-4222-8222-222222222222",
+            "33333333-3333-4333-8333-333333333333"
+        ]
+    );
+    let mails = mails_to(&email).await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0]["subject"].as_str().unwrap().contains("$28.00"),
+        "{}",
+        mails[0]
+    );
+    assert!(
+        mails[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Stoneware Espresso Cup")
+    );
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_sends_one_mail() {
+    let notifier = notifier_from_env().await.unwrap();
+    let fixture = event("send-notification.json");
+    let email = format!("{}@example.com", unique("twice"));
+    let event_id = ulid::Ulid::new().to_string();
+    let first = good_record(&fixture, &event_id, &email);
+    let again = good_record(&fixture, &event_id, &email);
+    // Concurrently in one batch, and once more later.
+    let response = notifier
+        .handle_batch(batch(vec![first, again.clone()]))
+        .await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "{:?}",
+        response.batch_item_failures
+    );
+    let response = notifier.handle_batch(batch(vec![again])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(mails_to(&email).await.len(), 1);
+    let table = NotificationsTable::new(
+        aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().await),
+        env("NOTIFICATIONS_TABLE"),
+    );
+    let stored = table.get(&event_id).await.unwrap().unwrap();
+    assert_eq!(stored.status, NotificationStatus::Sent);
+    assert!(stored.provider_message_id.is_some());
+    assert_eq!(stored.source_event_id, event_id);
+}
+
+#[tokio::test]
+async fn a_failed_send_is_marked_failed_reported_and_sent_on_retry() {
+    let good = notifier_from_env().await.unwrap();
+    // An unverified sender: SES refuses the mail.
+    let broken = Notifier {
+        table: good.table.clone(),
+        mailer: Mailer::new(
+            aws_sdk_ses::Client::new(&shared::aws::sdk_config().await),
+            "unverified@ferrocart.local",
+        ),
+    };
+    let fixture = event("send-notification.json");
+    let email = format!("{}@example.com", unique("retry"));
+    let event_id = ulid::Ulid::new().to_string();
+    let record = good_record(&fixture, &event_id, &email);
+    let response = broken.handle_batch(batch(vec![record.clone()])).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(
+        good.table.get(&event_id).await.unwrap().unwrap().status,
+        NotificationStatus::Failed
+    );
+    assert!(mails_to(&email).await.is_empty());
+
+    let response = good.handle_batch(batch(vec![record])).await;
+    assert!(response.batch_item_failures.is_empty());
+    let stored = good.table.get(&event_id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.attempts),
+        (NotificationStatus::Sent, 2)
+    );
+    assert_eq!(mails_to(&email).await.len(), 1);
+}
