@@ -4,7 +4,7 @@
 CARGO ?= cargo
 DEV := $(CARGO) run --quiet --package dev --
 
-.PHONY: help dev test lint template e2e install clean
+.PHONY: help dev test lint template e2e mail install clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ template: ## sam validate --lint (the SAM CLI runs from its own venv in .local/)
 
 e2e: ## start a private local stack, run `cargo test --workspace` against it, stop it
 	$(DEV) test --locked
+
+mail: ## print the mail the running local stack sent
+	$(DEV) mail
 
 install: ## install the emulators and cargo-lambda into .local/
 	$(DEV) install

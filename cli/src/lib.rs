@@ -1,5 +1,6 @@
 //! The operator's tools, used by the `ferrocart` command and by the local stack.
 
+pub mod dlq;
 pub mod seed;
 
 use shared::Error;

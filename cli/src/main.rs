@@ -12,8 +12,8 @@ use std::process::ExitCode;
 #[command(
     name = "ferrocart",
     version,
-    about = "Run a ferrocart shop: create admins, seed the demo catalogue.",
-    long_about = "Run a ferrocart shop: create admins, seed the demo catalogue.\n\n\
+    about = "Run a ferrocart shop: create admins, seed the demo catalogue, handle the dead-letter queue.",
+    long_about = "Run a ferrocart shop: create admins, seed the demo catalogue, handle the dead-letter queue.\n\n\
         Uses the standard AWS environment (AWS_PROFILE, AWS_REGION, credentials, and \
         AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB for LocalStack or DynamoDB Local). \
         Table names come from the flags, else from USERS_TABLE / PRODUCTS_TABLE, else from \
@@ -45,6 +45,25 @@ enum Command {
     },
     /// Load the demo catalogue (36 products in 6 categories); running it again adds nothing.
     Seed,
+    /// The payment-events dead-letter queue.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+        /// The dead-letter queue's URL.
+        #[arg(long, global = true, env = "PAYMENT_EVENTS_DLQ_URL")]
+        dlq_url: Option<String>,
+        /// The queue to send messages back to.
+        #[arg(long, global = true, env = "PAYMENT_EVENTS_QUEUE_URL")]
+        queue_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqAction {
+    /// Print the messages in the DLQ (they stay there).
+    List,
+    /// Send every message in the DLQ back to the queue, once the cause is fixed.
+    Redrive,
 }
 
 struct Failure(String);
@@ -142,8 +161,72 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 seeded.created, seeded.present
             );
         }
+        Command::Dlq {
+            ref action,
+            ref dlq_url,
+            ref queue_url,
+        } => {
+            let sqs = aws_sdk_sqs::Client::new(&sdk);
+            let dlq = match dlq_url.clone() {
+                Some(url) => url,
+                None => {
+                    output_or_fail(
+                        &cli,
+                        &sdk,
+                        "PaymentEventsDlqUrl",
+                        "--dlq-url or PAYMENT_EVENTS_DLQ_URL",
+                    )
+                    .await?
+                }
+            };
+            match action {
+                DlqAction::List => {
+                    let letters = ferrocart::dlq::list(&sqs, &dlq).await.map_err(Failure)?;
+                    for l in &letters {
+                        println!(
+                            "{}  received {} times  sent at {} ms\n  {}",
+                            l.id, l.receives, l.sent_at_ms, l.body
+                        );
+                    }
+                    println!("{} messages in the dead-letter queue", letters.len());
+                }
+                DlqAction::Redrive => {
+                    let queue = match queue_url.clone() {
+                        Some(url) => url,
+                        None => {
+                            output_or_fail(
+                                &cli,
+                                &sdk,
+                                "PaymentEventsQueueUrl",
+                                "--queue-url or PAYMENT_EVENTS_QUEUE_URL",
+                            )
+                            .await?
+                        }
+                    };
+                    let moved = ferrocart::dlq::redrive(&sqs, &dlq, &queue)
+                        .await
+                        .map_err(Failure)?;
+                    println!("{moved} messages sent back to the queue");
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// A stack output, or an error naming the flag that would give it.
+async fn output_or_fail(
+    cli: &Cli,
+    sdk: &aws_config::SdkConfig,
+    output: &str,
+    flag: &str,
+) -> Result<String, Failure> {
+    if cli.stack.is_none() {
+        return Err(Failure(format!(
+            "no queue URL: pass {flag}, or name the deployed stack with --stack"
+        )));
+    }
+    table_name(cli, sdk, None, output, "queue").await
 }
 
 /// The flag or variable, else the stack output.

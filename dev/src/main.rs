@@ -10,7 +10,8 @@ const USAGE: &str = "usage: dev <command>
   test [ARGS] a private stack on other ports, `cargo test --workspace ARGS` against it, then stop (make test)
   install     install the emulators and cargo-lambda into .local/ and exit
   sam [ARGS]  run the SAM CLI from its own venv in .local/ (e.g. `sam validate --lint`)
-  keygen KID  print a new Ed25519 signing key (the secret's value) and its public JWK";
+  keygen KID  print a new Ed25519 signing key (the secret's value) and its public JWK
+  mail        print the mail the local stack sent through SES (make mail)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -21,6 +22,7 @@ async fn main() -> ExitCode {
         Some("install") => install::stack(true).map(|_| ExitCode::SUCCESS),
         Some("sam") => sam(&args[1..]),
         Some("keygen") if args.len() == 2 => keygen(&args[1]),
+        Some("mail") => mail().await,
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -70,15 +72,27 @@ async fn up() -> Result<ExitCode> {
 async fn test(args: &[String]) -> Result<ExitCode> {
     let stack = Stack::start(&Options::test()).await?;
     println!("\nrunning the tests against {}", stack.api_url);
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(root())
-        .args(["test", "--workspace"])
-        .args(args)
-        .envs(stack.client_env.iter().map(|(k, v)| (k, v)))
-        .status()
-        .map_err(|e| fail(format!("cargo test: {e}")));
+    let child =
+        tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root())
+            .args(["test", "--workspace"])
+            .args(args)
+            .envs(stack.client_env.iter().map(|(k, v)| (k, v)))
+            .kill_on_drop(true)
+            .spawn();
+    let outcome = match child {
+        Ok(mut child) => tokio::select! {
+            status = child.wait() => status.map_err(|e| fail(format!("cargo test: {e}"))),
+            // Interrupted: stop the tests and the stack rather than leave them running.
+            signal = wait_for_signal() => {
+                let _ = child.kill().await;
+                signal.and(Err(fail("interrupted")))
+            }
+        },
+        Err(e) => Err(fail(format!("cargo test: {e}"))),
+    };
     stack.stop();
-    let status = status?;
+    let status = outcome?;
     Ok(if status.success() {
         ExitCode::SUCCESS
     } else {
@@ -107,5 +121,33 @@ fn keygen(kid: &str) -> Result<ExitCode> {
     let secret = serde_json::to_string(&key).map_err(|e| fail(e.to_string()))?;
     println!("# The signing key secret's value (keep it secret):\n{secret}\n");
     println!("# The public JWK, for the JwtPublicKeys key set:\n{jwk}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The mail moto's SES accepted, newest last.
+async fn mail() -> Result<ExitCode> {
+    let port = std::env::var("FERROCART_MOTO_PORT").unwrap_or_else(|_| "5000".into());
+    let url = format!("http://127.0.0.1:{port}/moto-api/data.json");
+    let data: serde_json::Value = reqwest::get(&url)
+        .await
+        .map_err(|e| fail(format!("{url}: {e} (is `make dev` running?)")))?
+        .json()
+        .await
+        .map_err(|e| fail(format!("{url}: {e}")))?;
+    let mails = data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for m in &mails {
+        println!("From:    {}", m["source"].as_str().unwrap_or_default());
+        println!("To:      {}", m["destinations"]["ToAddresses"]);
+        println!("Subject: {}", m["subject"].as_str().unwrap_or_default());
+        println!(
+            "\n{}\n{}",
+            m["body"].as_str().unwrap_or_default(),
+            "-".repeat(72)
+        );
+    }
+    println!("{} mails sent", mails.len());
     Ok(ExitCode::SUCCESS)
 }

@@ -37,6 +37,7 @@ impl Procs {
     /// Stops what a previous run left behind (recorded in `pid_file`), then
     /// starts recording this run's processes there.
     pub fn new(pid_file: PathBuf) -> Self {
+        let mut stopping = Vec::new();
         if let Ok(text) = std::fs::read_to_string(&pid_file) {
             for line in text.lines() {
                 let mut parts = line.splitn(2, ' ');
@@ -50,6 +51,7 @@ impl Procs {
                 if String::from_utf8_lossy(&cmdline).contains(marker) {
                     println!("  stopping {marker} (pid {pid}) left over from an earlier run");
                     signal_group(pid, libc::SIGTERM);
+                    stopping.push(pid);
                 }
             }
         }

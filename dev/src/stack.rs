@@ -147,15 +147,26 @@ where
     }
 }
 
-pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    // An emulator that stops answering one request must not stall the stack:
+    // time the attempt out and let the SDK retry on a fresh connection.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(30))
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-            Credentials::new("local", "local", None, None, "ferrocart-dev"),
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "ferrocart-dev",
         ))
         .endpoint_url(endpoint)
-        .build()
+        .timeout_config(timeouts)
+        .load()
+        .await
 }
 
 impl Stack {
@@ -241,10 +252,10 @@ impl Stack {
             }
         };
 
-        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&endpoints.dynamodb));
-        let sqs = aws_sdk_sqs::Client::new(&sdk_config(&endpoints.moto));
-        let ses = aws_sdk_ses::Client::new(&sdk_config(&endpoints.moto));
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoints.moto));
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&endpoints.dynamodb).await);
+        let sqs = aws_sdk_sqs::Client::new(&sdk_config(&endpoints.moto).await);
+        let ses = aws_sdk_ses::Client::new(&sdk_config(&endpoints.moto).await);
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoints.moto).await);
         let dynamodb_log = dir.join("dynamodb.log").display().to_string();
         wait_for(
             "DynamoDB",
@@ -265,8 +276,11 @@ impl Stack {
         .await?;
 
         step(3, total, "create the tables and queues of template.yaml");
-        let template =
+        let mut template =
             Template::load(&root.join("template.yaml")).map_err(|e| fail(e.to_string()))?;
+        for (name, value) in &options.parameters {
+            template.set_parameter(name, value.clone());
+        }
         let queue_urls = resources::create_all(&template, &dynamodb, &sqs).await?;
         resources::verify_sender(&ses, SENDER_EMAIL).await?;
         println!("  SES sender {SENDER_EMAIL} verified");

@@ -21,7 +21,17 @@ pub use queue::EventQueue;
 pub use secrets::SigningKeyStore;
 pub use users_table::UsersTable;
 
-/// The SDK configuration from the environment (region, credentials, endpoints).
+/// The SDK configuration from the environment (region, credentials,
+/// endpoints), with timeouts: a dependency that stops answering fails the
+/// request within the function's timeout instead of hanging it (an attempt
+/// gets 3 s, retries included 8 s).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(std::time::Duration::from_secs(3))
+        .operation_timeout(std::time::Duration::from_secs(8))
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .load()
+        .await
 }

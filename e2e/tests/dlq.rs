@@ -1,0 +1,136 @@
+//! Messages that keep failing reach the dead-letter queue after 5 receives,
+//! and `ferrocart dlq redrive` brings them back once the cause is fixed.
+
+use e2e::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name}: run with `make test`"))
+}
+
+async fn sqs() -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(
+        &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+    )
+}
+
+async fn ses() -> aws_sdk_ses::Client {
+    aws_sdk_ses::Client::new(
+        &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+    )
+}
+
+/// Waits until a message whose body contains `marker` is in the DLQ.
+async fn in_dlq(client: &aws_sdk_sqs::Client, marker: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let letters = ferrocart::dlq::list(client, &env("PAYMENT_EVENTS_DLQ_URL"))
+            .await
+            .unwrap();
+        if let Some(letter) = letters.iter().find(|l| l.body.contains(marker)) {
+            assert!(letter.receives.parse::<u32>().unwrap_or(0) >= 1);
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
+}
+
+async fn mails_to(recipient: &str) -> usize {
+    let url = format!("{}/moto-api/data.json", env("AWS_ENDPOINT_URL_SES"));
+    let data: Value = client()
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
+        .count()
+}
+
+#[tokio::test]
+async fn a_failing_send_ends_in_the_dlq_and_redrive_delivers_it_once() {
+    let client = sqs().await;
+    // An unparseable message never succeeds: it is reported failed, never
+    // dropped, and after 5 receives moto moves it to the DLQ.
+    let garbage = format!("not json {}", unique("garbage-"));
+    client
+        .send_message()
+        .queue_url(env("PAYMENT_EVENTS_QUEUE_URL"))
+        .message_body(&garbage)
+        .send()
+        .await
+        .unwrap();
+
+    // An SES failure: the sender identity goes away, so every send is refused.
+    let sender = "orders@ferrocart.local";
+    let mail = ses().await;
+    mail.delete_identity()
+        .identity(sender)
+        .send()
+        .await
+        .unwrap();
+    let admin = {
+        let body = json!({"username": env("FERROCART_ADMIN_USERNAME"), "password": env("FERROCART_ADMIN_PASSWORD")});
+        post("/users/login", &body).await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let recipient = format!("{}@example.com", unique("dlq"));
+    let queued = send(client_post_notification(&admin, &recipient)).await;
+    assert_eq!(queued.status, 202, "{}", queued.text);
+    let id = queued.body["id"].as_str().unwrap().to_owned();
+
+    let garbage_dead = in_dlq(&client, &garbage).await;
+    let request_dead = in_dlq(&client, &id).await;
+    // Fix the cause before asserting, so a failure here leaves the stack sending.
+    mail.verify_email_identity()
+        .email_address(sender)
+        .send()
+        .await
+        .unwrap();
+    assert!(garbage_dead, "the unparseable message reached the DLQ");
+    assert!(request_dead, "the refused notification reached the DLQ");
+    assert_eq!(mails_to(&recipient).await, 0);
+    let failed = get(&format!("/notifications/{id}"), Some(&admin)).await;
+    assert_eq!(failed.body["status"], "failed");
+    assert!(
+        failed.body["attempts"].as_u64().unwrap() >= 5,
+        "{}",
+        failed.text
+    );
+
+    let moved = ferrocart::dlq::redrive(
+        &client,
+        &env("PAYMENT_EVENTS_DLQ_URL"),
+        &env("PAYMENT_EVENTS_QUEUE_URL"),
+    )
+    .await
+    .unwrap();
+    assert!(moved >= 2, "{moved}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mails_to(&recipient).await == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(mails_to(&recipient).await, 1, "sent once after the redrive");
+    assert_eq!(
+        get(&format!("/notifications/{id}"), Some(&admin))
+            .await
+            .body["status"],
+        "sent"
+    );
+}
+
+fn client_post_notification(admin: &str, recipient: &str) -> reqwest::RequestBuilder {
+    client().post(format!("{}/notifications", api())).bearer_auth(admin).json(&json!({
+        "channel": "email", "recipient": recipient, "subject": "Dead letters", "message": "Sent after a redrive."
+    }))
+}
