@@ -155,3 +155,30 @@ fn the_sample_events_name_the_first_seeded_product() {
         ferrocart::seed::CATALOG.iter().map(|p| p.0).collect();
     assert!(categories.len() >= 5);
 }
+
+#[test]
+fn dlq_list_and_redrive_run_against_the_queues() {
+    stack();
+    let list = ferrocart(&["dlq", "list"], "");
+    assert!(list.status.success(), "{}", text(&list));
+    assert!(
+        text(&list).contains("messages in the dead-letter queue"),
+        "{}",
+        text(&list)
+    );
+    let redrive = ferrocart(&["dlq", "redrive"], "");
+    assert!(redrive.status.success(), "{}", text(&redrive));
+    assert!(
+        text(&redrive).contains("sent back to the queue"),
+        "{}",
+        text(&redrive)
+    );
+    let no_url = Command::new(env!("CARGO_BIN_EXE_ferrocart"))
+        .args(["dlq", "list"])
+        .env_remove("PAYMENT_EVENTS_DLQ_URL")
+        .env_remove("FERROCART_STACK")
+        .output()
+        .unwrap();
+    assert!(!no_url.status.success());
+    assert!(text(&no_url).contains("--dlq-url"), "{}", text(&no_url));
+}

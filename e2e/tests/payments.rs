@@ -18,6 +18,12 @@ async fn admin_token() -> String {
 
 /// A fresh customer with one pending order of `quantity` units at 12.50.
 async fn ordered(quantity: i64) -> (String, Value) {
+    let (token, order, _) = ordered_by(quantity).await;
+    (token, order)
+}
+
+/// The same, with the customer's e-mail address.
+async fn ordered_by(quantity: i64) -> (String, Value, String) {
     let admin = admin_token().await;
     let body = json!({"name": "Payable", "price_cents": 1250, "currency": "USD", "stock": 100, "category": unique("pay-")});
     let product = send(
@@ -27,8 +33,9 @@ async fn ordered(quantity: i64) -> (String, Value) {
             .json(&body),
     )
     .await;
-    let (name, _) = register().await;
+    let (name, user) = register().await;
     let token = login(&name).await;
+    let email = user["email"].as_str().unwrap().to_owned();
     let order = send(
         client()
             .post(format!("{}/orders", api()))
@@ -37,7 +44,7 @@ async fn ordered(quantity: i64) -> (String, Value) {
     )
     .await;
     assert_eq!(order.status, 201, "{}", order.text);
-    (token, order.body)
+    (token, order.body, email)
 }
 
 async fn pay(token: &str, order_id: &Value, method: &str, key: Option<&str>) -> Answer {
@@ -204,7 +211,7 @@ async fn bad_payment_requests() {
 
 #[tokio::test]
 async fn a_hundred_concurrent_payments_pay_one_order_once() {
-    let (token, order) = ordered(1).await;
+    let (token, order, email) = ordered_by(1).await;
     let shared_key = unique("same-");
     let attempts = (0..100).map(|i| {
         let (token, order_id) = (token.clone(), order["id"].clone());
@@ -243,4 +250,33 @@ async fn a_hundred_concurrent_payments_pay_one_order_once() {
         now.body["payment_id"].as_str(),
         paid.iter().next().map(String::as_str)
     );
+
+    // And one confirmation: wait for it, then make sure no second one follows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while mails_to(&email).await == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(mails_to(&email).await, 1, "one mail for one payment");
+}
+
+async fn mails_to(recipient: &str) -> usize {
+    let url = format!(
+        "{}/moto-api/data.json",
+        std::env::var("AWS_ENDPOINT_URL_SES").unwrap()
+    );
+    let data: Value = client()
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
+        .count()
 }
