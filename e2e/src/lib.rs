@@ -150,3 +150,55 @@ pub fn claims(user_id: &str, now: i64) -> Value {
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
+
+/// An access token of the local admin that `make test` creates.
+pub async fn admin_token() -> String {
+    let name = std::env::var("FERROCART_ADMIN_USERNAME").expect("make test names the local admin");
+    let password =
+        std::env::var("FERROCART_ADMIN_PASSWORD").expect("make test names the local admin");
+    let answer = post(
+        "/users/login",
+        &json!({"username": name, "password": password}),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
+}
+
+/// The mails the SES emulator accepted for `recipient`, as it lists them.
+pub async fn mails_to(recipient: &str) -> Vec<Value> {
+    let url = format!(
+        "{}/moto-api/data.json",
+        std::env::var("AWS_ENDPOINT_URL_SES").expect("make test sets AWS_ENDPOINT_URL_SES")
+    );
+    let data: Value = client()
+        .get(&url)
+        .send()
+        .await
+        .expect("moto answers")
+        .json()
+        .await
+        .expect("JSON");
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
+        .cloned()
+        .collect()
+}
+
+/// Waits up to 30 s until at least `at_least` mails reached `recipient`.
+pub async fn wait_for_mails(recipient: &str, at_least: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mails = mails_to(recipient).await;
+        if mails.len() >= at_least || std::time::Instant::now() > deadline {
+            return mails;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}

@@ -2,7 +2,7 @@
 //! and `ferrocart dlq redrive` brings them back once the cause is fixed.
 
 use e2e::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 fn env(name: &str) -> String {
@@ -35,24 +35,6 @@ async fn in_dlq(client: &aws_sdk_sqs::Client, marker: &str) -> bool {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     false
-}
-
-async fn mails_to(recipient: &str) -> usize {
-    let url = format!("{}/moto-api/data.json", env("AWS_ENDPOINT_URL_SES"));
-    let data: Value = client()
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    data["ses"]["Message"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
-        .count()
 }
 
 #[tokio::test]
@@ -99,7 +81,7 @@ async fn a_failing_send_ends_in_the_dlq_and_redrive_delivers_it_once() {
         .unwrap();
     assert!(garbage_dead, "the unparseable message reached the DLQ");
     assert!(request_dead, "the refused notification reached the DLQ");
-    assert_eq!(mails_to(&recipient).await, 0);
+    assert_eq!(mails_to(&recipient).await.len(), 0);
     let failed = get(&format!("/notifications/{id}"), Some(&admin)).await;
     assert_eq!(failed.body["status"], "failed");
     assert!(
@@ -116,11 +98,12 @@ async fn a_failing_send_ends_in_the_dlq_and_redrive_delivers_it_once() {
     .await
     .unwrap();
     assert!(moved >= 2, "{moved}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while mails_to(&recipient).await == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    assert_eq!(mails_to(&recipient).await, 1, "sent once after the redrive");
+    wait_for_mails(&recipient, 1).await;
+    assert_eq!(
+        mails_to(&recipient).await.len(),
+        1,
+        "sent once after the redrive"
+    );
     assert_eq!(
         get(&format!("/notifications/{id}"), Some(&admin))
             .await

@@ -5,52 +5,6 @@ use e2e::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-async fn admin_token() -> String {
-    let name = std::env::var("FERROCART_ADMIN_USERNAME").expect("make test names the local admin");
-    let password =
-        std::env::var("FERROCART_ADMIN_PASSWORD").expect("make test names the local admin");
-    post(
-        "/users/login",
-        &json!({"username": name, "password": password}),
-    )
-    .await
-    .body["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Mails the SES emulator accepted for `recipient`, waiting up to 30 s for
-/// `at_least` of them (0: look once).
-async fn mails_to(recipient: &str, at_least: usize) -> Vec<Value> {
-    let url = format!(
-        "{}/moto-api/data.json",
-        std::env::var("AWS_ENDPOINT_URL_SES").expect("make test sets it")
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let data: Value = client()
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mails: Vec<Value> = data["ses"]["Message"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
-            .cloned()
-            .collect();
-        if mails.len() >= at_least || Instant::now() > deadline {
-            return mails;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 #[tokio::test]
 async fn paying_sends_one_confirmation() {
     let admin = admin_token().await;
@@ -81,7 +35,7 @@ async fn paying_sends_one_confirmation() {
     assert_eq!(paid.status, 201, "{}", paid.text);
 
     let email = user["email"].as_str().unwrap();
-    let mails = mails_to(email, 1).await;
+    let mails = wait_for_mails(email, 1).await;
     assert_eq!(mails.len(), 1, "one confirmation");
     let mail = &mails[0];
     assert_eq!(mail["source"], "orders@ferrocart.local");
@@ -120,7 +74,7 @@ async fn paying_sends_one_confirmation() {
     );
     // Nothing more arrives later.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(mails_to(email, 0).await.len(), 1);
+    assert_eq!(mails_to(email).await.len(), 1);
 }
 
 #[tokio::test]
@@ -142,7 +96,7 @@ async fn admins_send_notifications() {
         queued.header("location"),
         Some(format!("/notifications/{id}").as_str())
     );
-    let mails = mails_to(&recipient, 1).await;
+    let mails = wait_for_mails(&recipient, 1).await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0]["subject"], "Hello from the shop");
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -3,19 +3,6 @@
 use e2e::*;
 use serde_json::{Value, json};
 
-async fn admin_token() -> String {
-    let name = std::env::var("FERROCART_ADMIN_USERNAME").expect("make test names the local admin");
-    let password =
-        std::env::var("FERROCART_ADMIN_PASSWORD").expect("make test names the local admin");
-    let answer = post(
-        "/users/login",
-        &json!({"username": name, "password": password}),
-    )
-    .await;
-    assert_eq!(answer.status, 200, "{}", answer.text);
-    answer.body["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn product(admin: &str, stock: i64, price: i64) -> String {
     let body = json!({"name": "Orderable", "price_cents": price, "currency": "USD", "stock": stock, "category": unique("ord-")});
     let answer = send(

@@ -143,3 +143,71 @@ async fn a_failed_send_is_marked_failed_reported_and_sent_on_retry() {
     );
     assert_eq!(mails_to(&email).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_live_lease_blocks_a_second_sender_and_an_expired_one_does_not() {
+    use shared::aws::notifications_table::Claim;
+    use shared::domain::notification::{Channel, Notification, Subject};
+    use shared::domain::{Email, Timestamp, UserId};
+    let table = NotificationsTable::new(
+        aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().await),
+        env("NOTIFICATIONS_TABLE"),
+    );
+    let id = ulid::Ulid::new().to_string();
+    let now = Timestamp::now();
+    let seed = Notification {
+        id: id.clone(),
+        user_id: Some(UserId::generate()),
+        channel: Channel::Email,
+        recipient: Email::parse("lease@example.com").unwrap(),
+        subject: Subject::parse("Lease").unwrap(),
+        status: NotificationStatus::Queued,
+        provider_message_id: None,
+        source_event_id: id.clone(),
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let Claim::Granted(first) = table.claim(&id, Some(&seed), 30, now).await.unwrap() else {
+        panic!("a new notification")
+    };
+    assert_eq!(first.notification.status, NotificationStatus::Sending);
+    // The first sender is within its lease: a redelivery sends nothing.
+    assert!(matches!(
+        table
+            .claim(&id, Some(&seed), 30, now.plus_seconds(29))
+            .await
+            .unwrap(),
+        Claim::Skip(NotificationStatus::Sending)
+    ));
+    // The first sender died; once its lease ran out, the next delivery takes over.
+    let Claim::Granted(second) = table
+        .claim(&id, Some(&seed), 30, now.plus_seconds(31))
+        .await
+        .unwrap()
+    else {
+        panic!("an expired lease can be claimed again")
+    };
+    assert_eq!(second.notification.attempts, 2);
+    // The dead sender's late outcome does not overwrite the new claim's.
+    table.mark_failed(&first, Timestamp::now()).await.unwrap();
+    assert_eq!(
+        table.get(&id).await.unwrap().unwrap().status,
+        NotificationStatus::Sending
+    );
+    table
+        .mark_sent(&second, "message-1", Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        table.get(&id).await.unwrap().unwrap().status,
+        NotificationStatus::Sent
+    );
+    assert!(matches!(
+        table
+            .claim(&id, Some(&seed), 30, now.plus_seconds(120))
+            .await
+            .unwrap(),
+        Claim::Skip(NotificationStatus::Sent)
+    ));
+}

@@ -2,6 +2,7 @@
 //! validation, so a value of these types is valid by construction.
 
 pub mod clock;
+pub mod id;
 pub mod notification;
 pub mod order;
 pub mod payment;
@@ -10,9 +11,10 @@ pub mod throttle;
 pub mod user;
 
 pub use clock::Timestamp;
-pub use order::{LineRequest, Order, OrderId, OrderLine, OrderRequest, OrderStatus, Quantity};
+pub use id::{OrderId, PaymentId, ProductId, UserId};
+pub use order::{LineRequest, Order, OrderLine, OrderRequest, OrderStatus, Quantity};
 pub use product::{
-    Category, Currency, Description, NewProduct, PriceCents, Product, ProductId, ProductName,
-    ProductPatch, Stock, StockChange, StockDelta, Version,
+    Category, Currency, Description, NewProduct, PriceCents, Product, ProductName, ProductPatch,
+    Stock, StockChange, StockDelta, Version,
 };
-pub use user::{Email, LoginName, NewUser, Password, Role, User, UserId, Username};
+pub use user::{Email, LoginName, NewUser, Password, Role, User, Username};

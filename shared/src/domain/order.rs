@@ -1,53 +1,14 @@
 //! Orders: what a client may ask for, how an order is priced, and the states
 //! it moves through (`pending_payment` → `paid` | `cancelled` | `expired`).
 
+pub use super::OrderId;
 use super::{Currency, PriceCents, Product, ProductId, ProductName, Timestamp, UserId};
 use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::fmt;
 
 pub const MAX_LINES: usize = 25;
 pub const MAX_QUANTITY: i64 = 100;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct OrderId(String);
-
-impl OrderId {
-    pub fn generate() -> Self {
-        Self(ulid::Ulid::new().to_string())
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        ulid::Ulid::from_string(text)
-            .ok()
-            .map(|id| Self(id.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for OrderId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value).ok_or_else(|| format!("not an order id: {value}"))
-    }
-}
-
-impl From<OrderId> for String {
-    fn from(value: OrderId) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// 1–100 units of one product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,47 +1,8 @@
 //! Payments: provider tokens (never card data), outcomes, and what a client sees.
 
+pub use super::PaymentId;
 use super::{Currency, OrderId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct PaymentId(String);
-
-impl PaymentId {
-    pub fn generate() -> Self {
-        Self(ulid::Ulid::new().to_string())
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        ulid::Ulid::from_string(text)
-            .ok()
-            .map(|id| Self(id.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for PaymentId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value).ok_or_else(|| format!("not a payment id: {value}"))
-    }
-}
-
-impl From<PaymentId> for String {
-    fn from(value: PaymentId) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for PaymentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// A payment provider's token for a payment method (`pm_…`), as Stripe issues
 /// them. Only its shape is checked here; the provider decides what it means.

@@ -1,8 +1,8 @@
 //! Products: the catalogue rules of the contract.
 
+pub use super::ProductId;
 use super::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 pub const NAME_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 2000;
@@ -10,47 +10,6 @@ pub const PRICE_MIN: i64 = 1;
 pub const PRICE_MAX: i64 = 100_000_000;
 pub const STOCK_MAX: i64 = 1_000_000;
 pub const CATEGORY_MAX: usize = 50;
-
-/// A ULID: opaque and time-ordered.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ProductId(String);
-
-impl ProductId {
-    pub fn generate() -> Self {
-        Self(ulid::Ulid::new().to_string())
-    }
-
-    /// `None` for anything that is not a ULID: such a product cannot exist.
-    pub fn parse(text: &str) -> Option<Self> {
-        ulid::Ulid::from_string(text)
-            .ok()
-            .map(|id| Self(id.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for ProductId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value).ok_or_else(|| format!("not a product id: {value}"))
-    }
-}
-
-impl From<ProductId> for String {
-    fn from(value: ProductId) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for ProductId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 macro_rules! text_newtype {
     ($name:ident) => {

@@ -1,6 +1,7 @@
 //! Users: the registration and login rules of the contract.
 
 use super::Timestamp;
+pub use super::UserId;
 use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -161,33 +162,6 @@ impl fmt::Debug for Password {
 pub enum Role {
     Customer,
     Admin,
-}
-
-/// A ULID: opaque and time-ordered.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(String);
-
-impl UserId {
-    pub fn generate() -> Self {
-        Self(ulid::Ulid::new().to_string())
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        ulid::Ulid::from_string(text)
-            .ok()
-            .map(|id| Self(id.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// What a client sees of a user.

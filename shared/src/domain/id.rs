@@ -1,0 +1,83 @@
+//! Ids: opaque, time-ordered ULIDs. A value of an id type holds a ULID or
+//! does not exist; anything else a client sends cannot name a record.
+
+/// Declares an id newtype over a ULID string.
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn generate() -> Self {
+                Self(ulid::Ulid::new().to_string())
+            }
+
+            /// `None` for anything that is not a ULID.
+            pub fn parse(text: &str) -> Option<Self> {
+                ulid::Ulid::from_string(text).ok().map(|id| Self(id.to_string()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                Self::parse(&value).ok_or_else(|| format!(concat!("not ", $what, ": {}"), value))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+ulid_id!(
+    /// A user's id.
+    UserId,
+    "a user id"
+);
+ulid_id!(
+    /// A product's id.
+    ProductId,
+    "a product id"
+);
+ulid_id!(
+    /// An order's id.
+    OrderId,
+    "an order id"
+);
+ulid_id!(
+    /// A payment's id.
+    PaymentId,
+    "a payment id"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_ulids_and_nothing_else() {
+        let id = OrderId::generate();
+        assert_eq!(id.as_str().len(), 26);
+        assert_eq!(OrderId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(OrderId::parse("../etc/passwd"), None);
+        assert!(serde_json::from_str::<PaymentId>("\"nope\"").is_err());
+        let back: OrderId = serde_json::from_str(&serde_json::to_string(&id).unwrap()).unwrap();
+        assert_eq!(back, id);
+    }
+}
