@@ -7,7 +7,7 @@ use shared::Error;
 use shared::catalog;
 use shared::domain::payment::PaymentMethod;
 use shared::domain::*;
-use shared::http::orders::stored_problem;
+use shared::http::idempotent::stored_problem;
 use shared::idempotency::{Begin, Fingerprinter, IdempotencyKey, IdempotencyStore, Scope};
 use std::time::Duration;
 

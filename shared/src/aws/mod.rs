@@ -35,3 +35,35 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// One page of a query: its items, and the position after them when there
+/// is more. Positions go through `serde_dynamo`, so cursors never carry
+/// hand-built attribute maps.
+pub(crate) async fn query_page(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    start: Option<crate::cursor::Position>,
+    what: &'static str,
+) -> Result<
+    (
+        Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+        Option<crate::cursor::Position>,
+    ),
+    crate::Error,
+> {
+    use crate::Error;
+    let start = start
+        .map(|p| serde_dynamo::to_item(p).map_err(Error::internal("writing a list position")))
+        .transpose()?;
+    let out = query
+        .set_exclusive_start_key(start)
+        .send()
+        .await
+        .map_err(Error::internal(what))?;
+    let next = out
+        .last_evaluated_key()
+        .map(|k| {
+            serde_dynamo::from_item(k.clone()).map_err(Error::internal("reading a list position"))
+        })
+        .transpose()?;
+    Ok((out.items.unwrap_or_default(), next))
+}

@@ -307,10 +307,7 @@ impl NotificationsTable {
         limit: i32,
         start: Option<Position>,
     ) -> Result<(Vec<Notification>, Option<Position>), Error> {
-        let start = start
-            .map(|p| serde_dynamo::to_item(p).map_err(Error::internal("writing a list position")))
-            .transpose()?;
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -318,23 +315,12 @@ impl NotificationsTable {
             .key_condition_expression("gsi1pk = :u")
             .expression_attribute_values(":u", s(format!("USER#{user}")))
             .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(Error::internal("listing notifications"))?;
-        let items = out
-            .items()
-            .iter()
-            .map(|i| decode(i.clone()).map(|(n, _)| n))
+            .limit(limit);
+        let (items, next) = super::query_page(query, start, "listing notifications").await?;
+        let items = items
+            .into_iter()
+            .map(|i| decode(i).map(|(n, _)| n))
             .collect::<Result<_, _>>()?;
-        let next = out
-            .last_evaluated_key()
-            .map(|k| {
-                serde_dynamo::from_item(k.clone())
-                    .map_err(Error::internal("reading a list position"))
-            })
-            .transpose()?;
         Ok((items, next))
     }
 }

@@ -188,10 +188,7 @@ impl OrdersTable {
         limit: i32,
         start: Option<Position>,
     ) -> Result<(Vec<Order>, Option<Position>), Error> {
-        let start = start
-            .map(|p| serde_dynamo::to_item(p).map_err(Error::internal("writing a list position")))
-            .transpose()?;
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -199,23 +196,9 @@ impl OrdersTable {
             .key_condition_expression("gsi1pk = :u")
             .expression_attribute_values(":u", s(format!("USER#{user}")))
             .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(Error::internal("listing orders"))?;
-        let orders = out
-            .items()
-            .iter()
-            .map(|i| decode(i.clone()))
-            .collect::<Result<_, _>>()?;
-        let next = out
-            .last_evaluated_key()
-            .map(|k| {
-                serde_dynamo::from_item(k.clone())
-                    .map_err(Error::internal("reading a list position"))
-            })
-            .transpose()?;
+            .limit(limit);
+        let (items, next) = super::query_page(query, start, "listing orders").await?;
+        let orders = items.into_iter().map(decode).collect::<Result<_, _>>()?;
         Ok((orders, next))
     }
 

@@ -203,7 +203,7 @@ impl ProductsTable {
         limit: i32,
         start: Option<Position>,
     ) -> Result<(Vec<Product>, Option<Position>), Error> {
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -211,17 +211,14 @@ impl ProductsTable {
             .key_condition_expression("gsi1pk = :c")
             .expression_attribute_values(":c", AttributeValue::S(category_key(category)))
             .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(start_key(start)?)
-            .send()
-            .await
-            .map_err(Error::internal("querying products by category"))?;
-        let products = out
-            .items()
-            .iter()
-            .map(|item| decode(item.clone()).map(ProductItem::into_product))
+            .limit(limit);
+        let (items, next) =
+            super::query_page(query, start, "querying products by category").await?;
+        let products = items
+            .into_iter()
+            .map(|item| decode(item).map(ProductItem::into_product))
             .collect::<Result<_, _>>()?;
-        Ok((products, position_of(out.last_evaluated_key())?))
+        Ok((products, next))
     }
 
     /// A page of all active products, in the table's order. A scan reads the

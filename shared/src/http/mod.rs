@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod body;
 pub mod health;
+pub mod idempotent;
 pub mod list;
 pub mod not_found;
 pub mod notifications;

@@ -1,20 +1,16 @@
 //! `POST /orders`, `GET /orders`, `GET /orders/{id}`, `POST /orders/{id}/cancel`.
 
 use super::auth::bearer;
+use super::idempotent::{idempotency_from_env, idempotency_key, idempotent};
 use super::list::{page_request, page_response};
-use super::problem;
 use super::{HandlerResult, JsonBody, json, serve};
 use crate::auth::{Claims, TokenVerifier};
 use crate::aws::transact::RetryPolicy;
 use crate::aws::{OrdersTable, ProductsTable, sdk_config};
 use crate::config::{self, ConfigError};
 use crate::cursor::{CursorKey, Scope};
-use crate::domain::{
-    LineRequest, OrderId, OrderRequest, ProductId, Quantity, Role, Timestamp, UserId,
-};
-use crate::idempotency::{
-    self, Begin, Fingerprinter, IdempotencyKey, IdempotencyStore, StoredResponse,
-};
+use crate::domain::{LineRequest, OrderId, OrderRequest, ProductId, Quantity, Role, UserId};
+use crate::idempotency::IdempotencyStore;
 use crate::orders::{DEFAULT_EXPIRY_SECONDS, Orders};
 use crate::{Error, FieldError};
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -36,18 +32,6 @@ pub async fn orders_from_env() -> Result<Orders, ConfigError> {
     })
 }
 
-/// The idempotency records of a service, kept in `table`.
-pub fn idempotency_from_env(
-    client: aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<IdempotencyStore, lambda_http::Error> {
-    let secret = config::required(config::IDEMPOTENCY_SECRET)?;
-    let fingerprints = Fingerprinter::new(secret.as_bytes())
-        .map_err(|e| format!("{}: {e}", config::IDEMPOTENCY_SECRET))?;
-    let lock = config::number_or(config::IDEMPOTENCY_LOCK_SECONDS, 10)? as i64;
-    Ok(IdempotencyStore::new(client, table, fingerprints, lock))
-}
-
 fn caller(claims: &Claims) -> Result<UserId, Error> {
     claims
         .user_id()
@@ -59,44 +43,6 @@ fn order_id(req: &Request) -> Result<OrderId, Error> {
         .and_then(|p| p.first("id"))
         .and_then(OrderId::parse)
         .ok_or(Error::OrderNotFound)
-}
-
-/// A response as it was stored, sent again.
-pub fn replay(stored: &StoredResponse) -> Result<Response<Body>, Error> {
-    let mut builder = Response::builder()
-        .status(stored.status)
-        .header(header::CONTENT_TYPE, &stored.content_type)
-        .header(idempotency::REPLAYED_HEADER, "true");
-    if let Some(location) = &stored.location {
-        builder = builder.header(header::LOCATION, location);
-    }
-    builder
-        .body(Body::Text(stored.body.clone()))
-        .map_err(Error::internal("building a replayed response"))
-}
-
-/// How an error is stored for replay: as the problem document it is answered with.
-pub fn stored_problem(error: &Error) -> StoredResponse {
-    let response = problem::response(error);
-    StoredResponse {
-        status: response.status().as_u16(),
-        body: String::from_utf8_lossy(response.body().as_ref()).into_owned(),
-        content_type: problem::CONTENT_TYPE.into(),
-        location: None,
-    }
-}
-
-/// The `Idempotency-Key` header, if sent.
-pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, Error> {
-    req.headers()
-        .get(idempotency::HEADER)
-        .map(|v| {
-            v.to_str()
-                .map_err(|_| "must be visible ASCII".to_owned())
-                .and_then(IdempotencyKey::parse)
-                .map_err(|m| Error::validation("Idempotency-Key", m))
-        })
-        .transpose()
 }
 
 /// Parses `{"items": [{"product_id", "quantity"}]}`, reporting every offending field.
@@ -229,40 +175,22 @@ impl CreateOrder {
             let Some(key) = key else {
                 return created(&self.orders.create(&user, &request, None).await?);
             };
-            let scope = idempotency::Scope {
-                caller: user.as_str(),
-                method: "POST",
-                route: "/orders",
+            let (buyer, order) = (&user, &request);
+            let work = move |claim| async move {
+                self.orders
+                    .create(buyer, order, Some((&self.idempotency, &claim)))
+                    .await
             };
-            let now = Timestamp::now().unix_seconds();
-            let claim = match self
-                .idempotency
-                .begin(&scope, &key, req.body().as_ref(), now)
-                .await?
-            {
-                Begin::Proceed(claim) => claim,
-                Begin::Replay(stored) => return replay(&stored),
-                Begin::InProgress => return Err(Error::IdempotencyInProgress),
-                Begin::Mismatch => return Err(Error::IdempotencyKeyMismatch),
-            };
-            match self
-                .orders
-                .create(&user, &request, Some((&self.idempotency, &claim)))
-                .await
-            {
-                Ok(order) => created(&order),
-                Err(Error::IdempotencyInProgress) => Err(Error::IdempotencyInProgress),
-                Err(error @ Error::Internal { .. }) => {
-                    self.idempotency.abandon(&claim).await?;
-                    Err(error)
-                }
-                Err(error) => {
-                    self.idempotency
-                        .complete(&claim, &stored_problem(&error))
-                        .await?;
-                    Err(error)
-                }
-            }
+            idempotent(
+                &self.idempotency,
+                &req,
+                &user,
+                "/orders",
+                &key,
+                work,
+                |order| created(&order),
+            )
+            .await
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! `POST /payments` and `GET /payments/{id}`.
 
 use super::auth::bearer;
-use super::orders::{idempotency_from_env, idempotency_key, replay, stored_problem};
+use super::idempotent::{idempotency_from_env, idempotency_key, idempotent, stored_problem};
 use super::{HandlerResult, JsonBody, json, serve};
 use crate::Error;
 use crate::auth::TokenVerifier;
@@ -9,8 +9,8 @@ use crate::aws::transact::RetryPolicy;
 use crate::aws::{EventQueue, OrdersTable, PaymentsTable, UsersTable, sdk_config};
 use crate::config::{self, ConfigError};
 use crate::domain::payment::{PaymentId, PaymentMethod};
-use crate::domain::{OrderId, Timestamp, UserId};
-use crate::idempotency::{self, Begin, IdempotencyStore};
+use crate::domain::{OrderId, UserId};
+use crate::idempotency::IdempotencyStore;
 use crate::payments::Payments;
 use crate::payments::provider::Simulator;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -91,34 +91,26 @@ impl ProcessPayment {
             let (order_id, method) = body.finish_with(order_id.zip(method))?;
             let order_id = order_id.ok_or(Error::OrderNotFound)?;
 
-            let scope = idempotency::Scope {
-                caller: user.as_str(),
-                method: "POST",
-                route: "/payments",
+            let (payer, order, method) = (&user, &order_id, &method);
+            let work = move |claim| async move {
+                self.payments
+                    .pay(
+                        payer,
+                        order,
+                        method,
+                        (&self.idempotency, &claim),
+                        stored_problem,
+                    )
+                    .await
             };
-            let now = Timestamp::now().unix_seconds();
-            let claim = match self
-                .idempotency
-                .begin(&scope, &key, req.body().as_ref(), now)
-                .await?
-            {
-                Begin::Proceed(claim) => claim,
-                Begin::Replay(stored) => return replay(&stored),
-                Begin::InProgress => return Err(Error::IdempotencyInProgress),
-                Begin::Mismatch => return Err(Error::IdempotencyKeyMismatch),
-            };
-            let result = self
-                .payments
-                .pay(
-                    &user,
-                    &order_id,
-                    &method,
-                    (&self.idempotency, &claim),
-                    stored_problem,
-                )
-                .await;
-            match result {
-                Ok(payment) => {
+            idempotent(
+                &self.idempotency,
+                &req,
+                &user,
+                "/payments",
+                &key,
+                work,
+                |payment| {
                     let mut response = json(StatusCode::CREATED, &payment)?;
                     if let Ok(location) =
                         HeaderValue::from_str(&format!("/payments/{}", payment.id))
@@ -126,22 +118,9 @@ impl ProcessPayment {
                         response.headers_mut().insert(header::LOCATION, location);
                     }
                     Ok(response)
-                }
-                // Already recorded with the payment, or not ours to record.
-                Err(error @ (Error::PaymentDeclined { .. } | Error::IdempotencyInProgress)) => {
-                    Err(error)
-                }
-                Err(error @ Error::Internal { .. }) => {
-                    self.idempotency.abandon(&claim).await?;
-                    Err(error)
-                }
-                Err(error) => {
-                    self.idempotency
-                        .complete(&claim, &stored_problem(&error))
-                        .await?;
-                    Err(error)
-                }
-            }
+                },
+            )
+            .await
         })
         .await
     }
