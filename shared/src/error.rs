@@ -139,3 +139,31 @@ impl From<Error> for lambda_http::lambda_runtime::Diagnostic {
         }
     }
 }
+
+/// An error and every source under it, `: `-separated, for a log line (an
+/// SDK error's own text is only "service error"; its sources say which).
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_name_every_cause() {
+        let inner = std::io::Error::other("connection refused");
+        let error = Error::internal("reading the users table")(inner);
+        assert_eq!(chain(&error), "reading the users table: connection refused");
+    }
+}

@@ -177,7 +177,11 @@ impl Notifier {
         let mut response = SqsBatchResponse::default();
         for (id, result) in outcomes {
             if let Err(error) = result {
-                tracing::error!(message_id = id, %error, "message failed; SQS delivers it again");
+                tracing::error!(
+                    message_id = id,
+                    error = crate::error::chain(&error),
+                    "message failed; SQS delivers it again"
+                );
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;
                 response.batch_item_failures.push(failure);

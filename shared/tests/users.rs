@@ -118,8 +118,9 @@ async fn five_failures_lock_the_pair_with_growing_backoff_then_success_resets() 
     let (signer, _) = signer_and_verifier();
     let name = registered(&table, &hasher).await;
     let throttle = LoginThrottle {
-        backoff_base_seconds: 1,
-        backoff_max_seconds: 2,
+        // Locks are whole seconds: 2 s leaves a second of margin for the checks.
+        backoff_base_seconds: 2,
+        backoff_max_seconds: 4,
         ..Default::default()
     };
     let ip = "192.0.2.3";
@@ -147,7 +148,7 @@ async fn five_failures_lock_the_pair_with_growing_backoff_then_success_resets() 
         matches!(
             locked,
             Err(Error::TooManyAttempts {
-                retry_after_secs: 1
+                retry_after_secs: 1 | 2
             })
         ),
         "{locked:?}"
@@ -185,13 +186,13 @@ async fn five_failures_lock_the_pair_with_growing_backoff_then_success_resets() 
         matches!(
             locked,
             Err(Error::TooManyAttempts {
-                retry_after_secs: 2 | 1
+                retry_after_secs: 3 | 4
             })
         ),
         "{locked:?}"
     );
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     users::login(
         &table,
         &hasher,

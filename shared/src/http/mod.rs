@@ -48,7 +48,11 @@ where
         Ok(response) => response,
         Err(error) => {
             if let Error::Internal { .. } = &error {
-                tracing::error!(request_id, error = %error, "request failed");
+                tracing::error!(
+                    request_id,
+                    error = crate::error::chain(&error),
+                    "request failed"
+                );
             }
             problem::response(&error)
         }
