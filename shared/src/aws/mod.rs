@@ -36,11 +36,15 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-/// One page of a query: its items, and the position after them when there
-/// is more. Positions go through `serde_dynamo`, so cursors never carry
-/// hand-built attribute maps.
-pub(crate) async fn query_page(
-    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+/// One page of a sparse index, newest first: the items whose `gsi1pk` is
+/// `partition`, and the position after them when there is more. Positions go
+/// through `serde_dynamo`, so cursors never carry hand-built attribute maps.
+pub(crate) async fn newest_first(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    index: &str,
+    partition: String,
+    limit: i32,
     start: Option<crate::cursor::Position>,
     what: &'static str,
 ) -> Result<
@@ -54,7 +58,14 @@ pub(crate) async fn query_page(
     let start = start
         .map(|p| serde_dynamo::to_item(p).map_err(Error::internal("writing a list position")))
         .transpose()?;
-    let out = query
+    let out = client
+        .query()
+        .table_name(table)
+        .index_name(index)
+        .key_condition_expression("gsi1pk = :p")
+        .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(partition))
+        .scan_index_forward(false)
+        .limit(limit)
         .set_exclusive_start_key(start)
         .send()
         .await
@@ -66,4 +77,24 @@ pub(crate) async fn query_page(
         })
         .transpose()?;
     Ok((out.items.unwrap_or_default(), next))
+}
+
+/// A transaction's put of a new item (encoded with `serde_dynamo`), which
+/// fails its condition if an item with that key is already stored.
+pub(crate) fn put_new<T: serde::Serialize>(
+    table: &str,
+    value: &T,
+) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, crate::Error> {
+    use crate::Error;
+    let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+        serde_dynamo::to_item(value).map_err(Error::internal("encoding an item"))?;
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(Error::internal("building a put"))?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+        .put(put)
+        .build())
 }

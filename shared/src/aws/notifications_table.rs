@@ -307,16 +307,16 @@ impl NotificationsTable {
         limit: i32,
         start: Option<Position>,
     ) -> Result<(Vec<Notification>, Option<Position>), Error> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(USER_INDEX)
-            .key_condition_expression("gsi1pk = :u")
-            .expression_attribute_values(":u", s(format!("USER#{user}")))
-            .scan_index_forward(false)
-            .limit(limit);
-        let (items, next) = super::query_page(query, start, "listing notifications").await?;
+        let (items, next) = super::newest_first(
+            &self.client,
+            &self.table,
+            USER_INDEX,
+            format!("USER#{user}"),
+            limit,
+            start,
+            "listing notifications",
+        )
+        .await?;
         let items = items
             .into_iter()
             .map(|i| decode(i).map(|(n, _)| n))

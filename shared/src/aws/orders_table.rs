@@ -9,7 +9,7 @@ use crate::cursor::Position;
 use crate::domain::{Order, OrderId, OrderStatus, Timestamp, UserId};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -95,15 +95,7 @@ impl OrdersTable {
             gsi2pk: Some(format!("PENDING#{}", shard(&order.id))),
             gsi2sk: Some(format!("{}#{}", order.expires_at, order.id)),
         };
-        let item: Item =
-            serde_dynamo::to_item(stored).map_err(Error::internal("encoding an order"))?;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(Error::internal("building an order put"))?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        super::put_new(&self.table, &stored)
     }
 
     /// Moves a pending order to `to` (cancelled or expired), leaving the
@@ -188,16 +180,16 @@ impl OrdersTable {
         limit: i32,
         start: Option<Position>,
     ) -> Result<(Vec<Order>, Option<Position>), Error> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(USER_INDEX)
-            .key_condition_expression("gsi1pk = :u")
-            .expression_attribute_values(":u", s(format!("USER#{user}")))
-            .scan_index_forward(false)
-            .limit(limit);
-        let (items, next) = super::query_page(query, start, "listing orders").await?;
+        let (items, next) = super::newest_first(
+            &self.client,
+            &self.table,
+            USER_INDEX,
+            format!("USER#{user}"),
+            limit,
+            start,
+            "listing orders",
+        )
+        .await?;
         let orders = items.into_iter().map(decode).collect::<Result<_, _>>()?;
         Ok((orders, next))
     }

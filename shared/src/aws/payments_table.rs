@@ -8,7 +8,7 @@ use crate::Error;
 use crate::domain::payment::{Payment, PaymentId};
 use crate::domain::{Timestamp, UserId};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -89,15 +89,7 @@ impl PaymentsTable {
             gsi1pk: pending.then(|| "UNSENT".to_owned()),
             gsi1sk: pending.then(|| format!("{}#{}", payment.created_at, payment.id)),
         };
-        let item: Item =
-            serde_dynamo::to_item(stored).map_err(Error::internal("encoding a payment"))?;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(Error::internal("building a payment put"))?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        super::put_new(&self.table, &stored)
     }
 
     /// A payment and the user it belongs to.

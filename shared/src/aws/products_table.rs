@@ -203,17 +203,16 @@ impl ProductsTable {
         limit: i32,
         start: Option<Position>,
     ) -> Result<(Vec<Product>, Option<Position>), Error> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(CATEGORY_INDEX)
-            .key_condition_expression("gsi1pk = :c")
-            .expression_attribute_values(":c", AttributeValue::S(category_key(category)))
-            .scan_index_forward(false)
-            .limit(limit);
-        let (items, next) =
-            super::query_page(query, start, "querying products by category").await?;
+        let (items, next) = super::newest_first(
+            &self.client,
+            &self.table,
+            CATEGORY_INDEX,
+            category_key(category),
+            limit,
+            start,
+            "querying products by category",
+        )
+        .await?;
         let products = items
             .into_iter()
             .map(|item| decode(item).map(ProductItem::into_product))

@@ -7,7 +7,7 @@ use crate::Error;
 use crate::domain::throttle::{LoginCounters, hour_window};
 use crate::domain::{Email, Role, Timestamp, User, UserId, Username};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -129,9 +129,9 @@ impl UsersTable {
             user_id: user.id.clone(),
         };
         let items = [
-            self.put_new(&record)?,
-            self.put_new(&unique(username_key(&user.username.key())))?,
-            self.put_new(&unique(email_key(&user.email.key())))?,
+            super::put_new(&self.table, &record)?,
+            super::put_new(&self.table, &unique(username_key(&user.username.key())))?,
+            super::put_new(&self.table, &unique(email_key(&user.email.key())))?,
         ];
         match transact(&self.client, items.to_vec(), None, &RetryPolicy::default()).await {
             Ok(()) => Ok(Ok(())),
@@ -143,18 +143,6 @@ impl UsersTable {
             }
             Err(error) => Err(Error::internal("writing a new user")(error)),
         }
-    }
-
-    fn put_new<T: Serialize>(&self, value: &T) -> Result<TransactWriteItem, Error> {
-        let item: Item =
-            serde_dynamo::to_item(value).map_err(Error::internal("encoding an item"))?;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(Error::internal("building a put"))?;
-        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     async fn get(&self, key_parts: (String, String)) -> Result<Option<Item>, Error> {
