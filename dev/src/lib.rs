@@ -2,8 +2,10 @@
 //! them, create what `template.yaml` declares, run every function under
 //! `cargo lambda watch`, and stop it all again.
 
+pub mod events;
 pub mod install;
 pub mod keys;
+pub mod localstack;
 pub mod poller;
 pub mod procs;
 pub mod resources;

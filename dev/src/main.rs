@@ -9,9 +9,15 @@ const USAGE: &str = "usage: dev <command>
   up          the whole shop on http://127.0.0.1:9000 until Ctrl-C (make dev)
   test [ARGS] a private stack on other ports, `cargo test --workspace ARGS` against it, then stop (make test)
   install     install the emulators and cargo-lambda into .local/ and exit
-  sam [ARGS]  run the SAM CLI from its own venv in .local/ (e.g. `sam validate --lint`)
+  sam [ARGS]  run the SAM CLI from its own venv in .local/ (e.g. `sam validate --lint`);
+              `sam cfn-lint|shellcheck|samlocal ARGS` runs that program of the venv
   keygen KID  print a new Ed25519 signing key (the secret's value) and its public JWK
-  mail        print the mail the local stack sent through SES (make mail)";
+  mail        print the mail the local stack sent through SES (make mail)
+  events      create the sample events' fixtures on the running stack and write
+              their ids and fresh tokens into events/ (make events)
+  deploy-localstack
+              sam build and deploy to LocalStack at AWS_ENDPOINT_URL (default
+              http://localhost:4566) with samlocal; prints the API URL";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -23,6 +29,8 @@ async fn main() -> ExitCode {
         Some("sam") => sam(&args[1..]),
         Some("keygen") if args.len() == 2 => keygen(&args[1]),
         Some("mail") => mail().await,
+        Some("events") => events().await,
+        Some("deploy-localstack") => dev::localstack::deploy().await.map(|_| ExitCode::SUCCESS),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -100,11 +108,28 @@ async fn test(args: &[String]) -> Result<ExitCode> {
     })
 }
 
+/// Runs a program of the SAM CLI's venv (`sam`, `cfn-lint`, `shellcheck`,
+/// `samlocal`) with cargo-lambda and its zig first on PATH, as `sam build` needs.
 fn sam(args: &[String]) -> Result<ExitCode> {
     let bin = install::sam()?;
-    let status = Command::new(bin.join("sam"))
+    let stack_bin = install::stack(false)?.venv_bin;
+    let (program, args) = match args.split_first() {
+        Some((first, rest)) if TOOLS.contains(&first.as_str()) => (first.as_str(), rest),
+        _ => ("sam", args),
+    };
+    let path = std::env::join_paths(
+        // cargo-lambda's venv first: it finds zig as its own Python's module.
+        [stack_bin, bin.clone()]
+            .into_iter()
+            .chain(std::env::split_paths(
+                &std::env::var_os("PATH").unwrap_or_default(),
+            )),
+    )
+    .map_err(|e| fail(format!("PATH: {e}")))?;
+    let status = Command::new(bin.join(program))
         .current_dir(root())
         .args(args)
+        .env("PATH", path)
         .env("SAM_CLI_TELEMETRY", "0")
         .status()
         .map_err(|e| fail(format!("sam: {e}")))?;
@@ -114,6 +139,9 @@ fn sam(args: &[String]) -> Result<ExitCode> {
         ExitCode::FAILURE
     })
 }
+
+/// Programs `dev sam` runs by name instead of `sam`.
+const TOOLS: &[&str] = &["sam", "cfn-lint", "shellcheck", "samlocal"];
 
 fn keygen(kid: &str) -> Result<ExitCode> {
     let (key, jwk) =
@@ -149,5 +177,21 @@ async fn mail() -> Result<ExitCode> {
         );
     }
     println!("{} mails sent", mails.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `make events`: the sample events, valid against the running `make dev` stack.
+async fn events() -> Result<ExitCode> {
+    let api = std::env::var("FERROCART_API_URL").unwrap_or_else(|_| {
+        let port = std::env::var("FERROCART_API_PORT").unwrap_or_else(|_| "9000".into());
+        format!("http://127.0.0.1:{port}")
+    });
+    for path in dev::events::write(&api).await? {
+        println!("wrote {path}");
+    }
+    println!(
+        "tokens are valid for the stack's keys until they expire; invoke with e.g.\n  \
+         cargo lambda invoke -A 127.0.0.1 get-product --data-file events/get-product.json"
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -427,10 +427,13 @@ impl Stack {
 
         client_env.push(("FERROCART_ADMIN_USERNAME".into(), ADMIN_USERNAME.into()));
         client_env.push(("FERROCART_ADMIN_PASSWORD".into(), admin_password()));
-        let mut describe = vec![format!(
-            "  API                               {api_url}   (functions log: {})",
-            functions_log.display()
-        )];
+        let mut describe = vec![
+            format!(
+                "  API                               {api_url}   (functions log: {})",
+                functions_log.display()
+            ),
+            format!("  its OpenAPI description           {api_url}/openapi.yaml"),
+        ];
         if !endpoints.external {
             describe.push(format!(
                 "  DynamoDB Local                    {}   (log: {dynamodb_log})",
@@ -512,26 +515,12 @@ pub const SCHEDULED: [&str; 2] = ["expire-orders", "resend-payment-events"];
 /// Invokes `function` through cargo lambda watch's Lambda invoke API with the
 /// sample scheduled event; returns its answer.
 pub async fn invoke(api: &str, function: &str) -> Result<serde_json::Value> {
-    let event = std::fs::read_to_string(root().join("events").join(format!("{function}.json")))
-        .map_err(|e| fail(format!("events/{function}.json: {e}")))?;
-    let response = reqwest::Client::new()
-        .post(format!("{api}/2015-03-31/functions/{function}/invocations"))
-        .header("content-type", "application/json")
-        .body(event)
-        .timeout(Duration::from_secs(60))
-        .send()
-        .await
-        .map_err(|e| fail(format!("invoking {function}: {e}")))?;
-    let status = response.status();
-    let body: serde_json::Value = response
-        .json()
-        .await
-        .map_err(|e| fail(format!("{function} answered: {e}")))?;
-    if status.is_success() && body.get("errorType").is_none() {
-        Ok(body)
-    } else {
-        Err(fail(format!("{function} failed ({status}): {body}")))
-    }
+    let path = root().join("events").join(format!("{function}.json"));
+    let event = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| fail(format!("events/{function}.json is not a JSON event")))?;
+    crate::events::invoke(api, function, &event).await
 }
 
 /// Runs the scheduled functions every `every`, as EventBridge would, writing

@@ -9,6 +9,7 @@ pub mod idempotent;
 pub mod list;
 pub mod not_found;
 pub mod notifications;
+pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod problem;

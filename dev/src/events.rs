@@ -1,0 +1,446 @@
+//! The sample events in `events/`, made real against a running stack: the
+//! fixtures they name (a customer, products, orders, a payment, a
+//! notification) are created through the API, and each event gets their ids
+//! and a fresh token. `make events` writes them back for `cargo lambda invoke`
+//! and `sam local invoke`; the events test invokes them on the test stack.
+
+use crate::stack::{ADMIN_USERNAME, admin_password};
+use crate::{Result, fail, root};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// Routes that need an admin token; every other route with an
+/// `authorization` header gets the customer's.
+const ADMIN_EVENTS: [&str; 4] = [
+    "create-product",
+    "update-product",
+    "delete-product",
+    "enqueue-notification",
+];
+
+/// What each function answers its generated event with: the HTTP status, or
+/// for the queue consumer the message ids it reports as failed.
+pub fn expected_status(function: &str) -> Option<u16> {
+    Some(match function {
+        "health" | "openapi" | "login" | "me" | "list-products" | "get-product"
+        | "update-product" | "list-orders" | "get-order" | "cancel-order" | "get-payment"
+        | "get-notification" | "list-notifications" => 200,
+        "register" | "create-product" | "create-order" | "process-payment" => 201,
+        "enqueue-notification" => 202,
+        "delete-product" => 204,
+        "not-found" => 404,
+        _ => return None,
+    })
+}
+
+/// The mixed batch's undecodable record and its record of an unknown type.
+pub const CONSUMER_FAILURES: [&str; 2] = [
+    "22222222-2222-4222-8222-222222222222",
+    "33333333-3333-4333-8333-333333333333",
+];
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+struct Answer {
+    status: u16,
+    etag: Option<String>,
+    body: Value,
+}
+
+impl Api {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer> {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(30));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| fail(format!("{method} {path}: {e} (is the stack running?)")))?;
+        let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response
+            .text()
+            .await
+            .map_err(|e| fail(format!("{method} {path}: {e}")))?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(Answer { status, etag, body })
+    }
+
+    async fn expect(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        statuses: &[u16],
+    ) -> Result<Answer> {
+        let answer = self
+            .send(method.clone(), path, token, body, headers)
+            .await?;
+        if statuses.contains(&answer.status) {
+            Ok(answer)
+        } else {
+            Err(fail(format!(
+                "{method} {path} answered {}: {}",
+                answer.status, answer.body
+            )))
+        }
+    }
+
+    async fn login(&self, username: &str, password: &str) -> Result<String> {
+        let answer = self
+            .expect(
+                reqwest::Method::POST,
+                "/users/login",
+                None,
+                Some(&json!({"username": username, "password": password})),
+                &[],
+                &[200],
+            )
+            .await?;
+        text(&answer.body, "access_token")
+    }
+}
+
+fn text(value: &Value, field: &str) -> Result<String> {
+    value[field]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| fail(format!("no {field} in {value}")))
+}
+
+fn body_of(event: &Value, name: &str) -> Result<Value> {
+    event["body"]
+        .as_str()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .ok_or_else(|| fail(format!("events/{name}.json has no JSON body")))
+}
+
+fn unique() -> String {
+    ulid::Ulid::new().to_string().to_lowercase()
+}
+
+/// Reads every `events/<function>.json` but `env.json`.
+pub fn read_all(dir: &Path) -> Result<BTreeMap<String, Value>> {
+    let mut events = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|_| path.extension().is_some_and(|e| e == "json"))
+        else {
+            continue;
+        };
+        if name == "env" {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        let value =
+            serde_json::from_str(&text).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        events.insert(name.to_owned(), value);
+    }
+    Ok(events)
+}
+
+/// The ids the events point at, created through the API.
+struct Fixtures {
+    admin: String,
+    customer: String,
+    customer_email: String,
+    product: String,
+    patched: (String, String),
+    deleted: String,
+    order: String,
+    cancelled: String,
+    payable: String,
+    payment: (String, String),
+    notification: String,
+}
+
+async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixtures> {
+    use reqwest::Method;
+    let get = |name: &str| {
+        events
+            .get(name)
+            .ok_or_else(|| fail(format!("events/{name}.json is missing")))
+    };
+    let admin = api.login(ADMIN_USERNAME, &admin_password()).await?;
+
+    // The customer of login.json; registered unless it already is.
+    let login = body_of(get("login")?, "login")?;
+    let register = body_of(get("register")?, "register")?;
+    let username = text(&login, "username")?;
+    let password = text(&login, "password")?;
+    let customer_email = text(&register, "email")?;
+    let account = json!({"username": username, "email": customer_email, "password": password});
+    api.expect(
+        Method::POST,
+        "/users/register",
+        None,
+        Some(&account),
+        &[],
+        &[201, 409],
+    )
+    .await?;
+    let customer = api.login(&username, &password).await?;
+
+    let product_body = body_of(get("create-product")?, "create-product")?;
+    let create_product = async || -> Result<Answer> {
+        let mut body = product_body.clone();
+        body["stock"] = json!(1000);
+        api.expect(
+            Method::POST,
+            "/products",
+            Some(&admin),
+            Some(&body),
+            &[],
+            &[201],
+        )
+        .await
+    };
+    let product = text(&create_product().await?.body, "id")?;
+    let patched_answer = create_product().await?;
+    let patched = (
+        text(&patched_answer.body, "id")?,
+        patched_answer
+            .etag
+            .ok_or_else(|| fail("POST /products answered no ETag"))?,
+    );
+    let deleted = text(&create_product().await?.body, "id")?;
+
+    let order = async || -> Result<String> {
+        let answer = api
+            .expect(
+                Method::POST,
+                "/orders",
+                Some(&customer),
+                Some(&json!({"items": [{"product_id": product, "quantity": 1}]})),
+                &[("idempotency-key", &unique())],
+                &[201],
+            )
+            .await?;
+        text(&answer.body, "id")
+    };
+    let first = order().await?;
+    let cancelled = order().await?;
+    let payable = order().await?;
+    let paid = order().await?;
+    let payment_body = body_of(get("process-payment")?, "process-payment")?;
+    let method = text(&payment_body, "payment_method")?;
+    let payment = api
+        .expect(
+            Method::POST,
+            "/payments",
+            Some(&customer),
+            Some(&json!({"order_id": paid, "payment_method": method})),
+            &[("idempotency-key", &unique())],
+            &[201],
+        )
+        .await?;
+    let payment = (text(&payment.body, "id")?, paid);
+
+    let notification_body = body_of(get("enqueue-notification")?, "enqueue-notification")?;
+    let notification = api
+        .expect(
+            Method::POST,
+            "/notifications",
+            Some(&admin),
+            Some(&notification_body),
+            &[],
+            &[202],
+        )
+        .await?;
+    Ok(Fixtures {
+        admin,
+        customer,
+        customer_email,
+        product,
+        patched,
+        deleted,
+        order: first,
+        cancelled,
+        payable,
+        payment,
+        notification: text(&notification.body, "id")?,
+    })
+}
+
+fn set_path_id(event: &mut Value, id: &str) {
+    let old = event["pathParameters"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    event["pathParameters"]["id"] = json!(id);
+    for pointer in ["/rawPath", "/requestContext/http/path"] {
+        if let Some(path) = event.pointer_mut(pointer)
+            && let Some(text) = path.as_str().filter(|_| !old.is_empty())
+        {
+            *path = json!(text.replace(&old, id));
+        }
+    }
+}
+
+fn set_body(event: &mut Value, body: &Value) {
+    event["body"] = json!(body.to_string());
+}
+
+/// The committed events with today's fixtures, tokens and times.
+pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Value>> {
+    let mut events = read_all(dir)?;
+    let api = Api {
+        base: api_url.trim_end_matches('/').to_owned(),
+        http: reqwest::Client::new(),
+    };
+    let f = fixtures(&api, &events).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| fail(e.to_string()))?
+        .as_millis() as u64;
+    for (name, event) in events.iter_mut() {
+        if event.get("routeKey").is_some() {
+            event["requestContext"]["timeEpoch"] = json!(now);
+            event["requestContext"]["requestId"] = json!(unique());
+            if event["headers"].get("authorization").is_some() {
+                let token = if ADMIN_EVENTS.contains(&name.as_str()) {
+                    &f.admin
+                } else {
+                    &f.customer
+                };
+                event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+            }
+            if event["headers"].get("idempotency-key").is_some() {
+                event["headers"]["idempotency-key"] = json!(unique());
+            }
+        }
+        match name.as_str() {
+            // The first product of the demo catalogue every stack is seeded with.
+            "get-product" => set_path_id(event, ferrocart::seed::product_id(0).as_str()),
+            "update-product" => {
+                set_path_id(event, &f.patched.0);
+                event["headers"]["if-match"] = json!(f.patched.1);
+            }
+            "delete-product" => set_path_id(event, &f.deleted),
+            "get-order" => set_path_id(event, &f.order),
+            "cancel-order" => set_path_id(event, &f.cancelled),
+            "get-payment" => set_path_id(event, &f.payment.0),
+            "get-notification" => {
+                set_path_id(event, &f.notification);
+                // Queued by an admin for an address, not a user: the admin reads it.
+                event["headers"]["authorization"] = json!(format!("Bearer {}", f.admin));
+            }
+            "register" => {
+                let mut body = body_of(event, name)?;
+                let tag = unique();
+                body["username"] = json!(format!("shopper_{}", &tag[tag.len() - 10..]));
+                body["email"] = json!(format!("shopper+{tag}@example.com"));
+                set_body(event, &body);
+            }
+            "create-order" => {
+                let mut body = body_of(event, name)?;
+                body["items"] = json!([{"product_id": f.product, "quantity": 2}]);
+                set_body(event, &body);
+            }
+            "process-payment" => {
+                let mut body = body_of(event, name)?;
+                body["order_id"] = json!(f.payable);
+                set_body(event, &body);
+            }
+            "send-notification" => {
+                // A new event id, so the first invocation sends one mail.
+                let record = &mut event["Records"][0];
+                let mut body: Value = record["body"]
+                    .as_str()
+                    .and_then(|b| serde_json::from_str(b).ok())
+                    .ok_or_else(|| fail("send-notification.json: record 0 is not JSON"))?;
+                body["id"] = json!(ulid::Ulid::new().to_string());
+                body["data"]["payment_id"] = json!(f.payment.0);
+                body["data"]["order_id"] = json!(f.payment.1);
+                body["data"]["email"] = json!(f.customer_email);
+                record["body"] = json!(body.to_string());
+            }
+            _ => {}
+        }
+    }
+    Ok(events)
+}
+
+/// Invokes `function` with `event` through cargo lambda watch's invoke API,
+/// as `cargo lambda invoke --data-file` does.
+pub async fn invoke(api: &str, function: &str, event: &Value) -> Result<Value> {
+    let response = reqwest::Client::new()
+        .post(format!("{api}/2015-03-31/functions/{function}/invocations"))
+        .json(event)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(|e| fail(format!("invoking {function}: {e}")))?;
+    let status = response.status();
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| fail(format!("{function} answered: {e}")))?;
+    if status.is_success() && body.get("errorType").is_none() {
+        Ok(body)
+    } else {
+        Err(fail(format!("{function} failed ({status}): {body}")))
+    }
+}
+
+/// `make events`: rewrites `events/` for the stack at `api_url` and fills
+/// `env.json` with its public key set.
+pub async fn write(api_url: &str) -> Result<Vec<String>> {
+    let dir = root().join("events");
+    let events = generate(api_url, &dir).await?;
+    let mut written = Vec::new();
+    for (name, event) in &events {
+        let path = dir.join(format!("{name}.json"));
+        let text = serde_json::to_string_pretty(event).map_err(|e| fail(e.to_string()))?;
+        std::fs::write(&path, text + "\n").map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        written.push(format!("events/{name}.json"));
+    }
+    let env_path = dir.join("env.json");
+    let jwks_path = crate::keys::dir().join("jwks.json");
+    let jwks = std::fs::read_to_string(&jwks_path)
+        .map_err(|e| fail(format!("{}: {e}", jwks_path.display())))?;
+    let mut env: Value = serde_json::from_str(
+        &std::fs::read_to_string(&env_path)
+            .map_err(|e| fail(format!("{}: {e}", env_path.display())))?,
+    )
+    .map_err(|e| fail(format!("{}: {e}", env_path.display())))?;
+    env["Parameters"]["JWT_PUBLIC_KEYS"] = json!(jwks.trim());
+    let text = serde_json::to_string_pretty(&env).map_err(|e| fail(e.to_string()))?;
+    std::fs::write(&env_path, text + "\n")
+        .map_err(|e| fail(format!("{}: {e}", env_path.display())))?;
+    written.push("events/env.json".into());
+    Ok(written)
+}
