@@ -4,6 +4,7 @@
 //! and a fresh token. `make events` writes them back for `cargo lambda invoke`
 //! and `sam local invoke`; the events test invokes them on the test stack.
 
+pub use crate::invoke;
 use crate::stack::{ADMIN_USERNAME, admin_password};
 use crate::{Result, fail, root};
 use serde_json::{Value, json};
@@ -392,28 +393,6 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
         }
     }
     Ok(events)
-}
-
-/// Invokes `function` with `event` through cargo lambda watch's invoke API,
-/// as `cargo lambda invoke --data-file` does.
-pub async fn invoke(api: &str, function: &str, event: &Value) -> Result<Value> {
-    let response = reqwest::Client::new()
-        .post(format!("{api}/2015-03-31/functions/{function}/invocations"))
-        .json(event)
-        .timeout(Duration::from_secs(60))
-        .send()
-        .await
-        .map_err(|e| fail(format!("invoking {function}: {e}")))?;
-    let status = response.status();
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| fail(format!("{function} answered: {e}")))?;
-    if status.is_success() && body.get("errorType").is_none() {
-        Ok(body)
-    } else {
-        Err(fail(format!("{function} failed ({status}): {body}")))
-    }
 }
 
 /// `make events`: rewrites `events/` for the stack at `api_url` and fills

@@ -157,3 +157,21 @@ pub fn stack(emulators: bool) -> Result<Installed> {
 pub fn sam() -> Result<PathBuf> {
     venv(&local_dir().join("sam-venv"), SAM_PACKAGES, "sam")
 }
+
+/// A program of the SAM CLI's venv (`sam`, `cfn-lint`, `shellcheck`,
+/// `samlocal`), to run from the root with cargo-lambda's venv first on PATH:
+/// `sam build` runs cargo-lambda, which finds zig as its own Python's module.
+pub fn sam_tool(program: &str) -> Result<Command> {
+    let sam_bin = sam()?;
+    let stack_bin = stack(false)?.venv_bin;
+    let path = std::env::join_paths([stack_bin, sam_bin.clone()].into_iter().chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .map_err(|e| fail(format!("PATH: {e}")))?;
+    let mut command = Command::new(sam_bin.join(program));
+    command
+        .current_dir(crate::root())
+        .env("PATH", path)
+        .env("SAM_CLI_TELEMETRY", "0");
+    Ok(command)
+}

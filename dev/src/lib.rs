@@ -65,3 +65,32 @@ pub fn workspace_lambda_env() -> Result<Vec<(String, String)>> {
         .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
         .collect())
 }
+
+/// Invokes `function` with `event` through cargo lambda watch's Lambda invoke
+/// API (what `cargo lambda invoke --data-file` does); its answer, or the
+/// function's error.
+pub async fn invoke(
+    api: &str,
+    function: &str,
+    event: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let response = reqwest::Client::new()
+        .post(format!("{api}/2015-03-31/functions/{function}/invocations"))
+        .json(event)
+        .timeout(std::time::Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(|e| fail(format!("invoking {function}: {e}")))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| fail(format!("{function}: {e}")))?;
+    let body: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| fail(format!("{function} answered {text}: {e}")))?;
+    if status.is_success() && body.get("errorType").is_none() {
+        Ok(body)
+    } else {
+        Err(fail(format!("{function} failed ({status}): {text}")))
+    }
+}

@@ -3,7 +3,7 @@
 //! key put into its secret, and the API URL printed. Needs a running
 //! LocalStack (`docker compose -f localstack/compose.yaml up`).
 
-use crate::{Result, fail, install, keys, root};
+use crate::{Result, fail, install, keys};
 use std::process::Command;
 
 pub const STACK_NAME: &str = "ferrocart-local";
@@ -25,35 +25,26 @@ pub fn parameter_overrides(keys: &keys::LocalKeys) -> Vec<String> {
     .collect()
 }
 
-fn samlocal(args: &[&str], extra: &[String], endpoint: &str) -> Result<std::process::Output> {
-    let sam_bin = install::sam()?;
-    let stack_bin = install::stack(false)?.venv_bin;
-    let path = std::env::join_paths([stack_bin, sam_bin.clone()].into_iter().chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .map_err(|e| fail(format!("PATH: {e}")))?;
-    let output = Command::new(sam_bin.join("samlocal"))
-        .current_dir(root())
+fn samlocal(args: &[&str], endpoint: &str) -> Result<Command> {
+    let mut command = install::sam_tool("samlocal")?;
+    command
         .args(args)
-        .args(extra)
-        .env("PATH", path)
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("SAM_CLI_TELEMETRY", "0")
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| fail(format!("samlocal: {e}")))?;
-    if output.status.success() {
-        Ok(output)
+        .env("AWS_DEFAULT_REGION", "us-east-1");
+    Ok(command)
+}
+
+/// Runs samlocal with its output on the terminal.
+fn run(command: &mut Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .map_err(|e| fail(format!("samlocal {what}: {e}")))?;
+    if status.success() {
+        Ok(())
     } else {
-        Err(fail(format!(
-            "samlocal {} failed ({}): {}",
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stdout)
-        )))
+        Err(fail(format!("samlocal {what} failed ({status})")))
     }
 }
 
@@ -64,13 +55,15 @@ pub async fn deploy() -> Result<()> {
         .unwrap_or_else(|| "http://localhost:4566".into());
     let keys = keys::ensure()?;
     println!("building for x86_64 and deploying {STACK_NAME} to {endpoint}");
-    samlocal(&["build", "--config-env", "localstack"], &[], &endpoint)?;
-    let mut overrides = vec!["--parameter-overrides".to_owned()];
-    overrides.extend(parameter_overrides(&keys));
-    samlocal(
-        &["deploy", "--config-env", "localstack"],
-        &overrides,
-        &endpoint,
+    run(
+        &mut samlocal(&["build", "--config-env", "localstack"], &endpoint)?,
+        "build",
+    )?;
+    run(
+        samlocal(&["deploy", "--config-env", "localstack"], &endpoint)?
+            .arg("--parameter-overrides")
+            .args(parameter_overrides(&keys)),
+        "deploy",
     )?;
 
     // The secret is created empty by the stack; its value never passes through CloudFormation.
@@ -92,9 +85,17 @@ pub async fn deploy() -> Result<()> {
             "--output",
             "json",
         ],
-        &[],
         &endpoint,
-    )?;
+    )?
+    .stderr(std::process::Stdio::inherit())
+    .output()
+    .map_err(|e| fail(format!("samlocal list stack-outputs: {e}")))?;
+    if !outputs.status.success() {
+        return Err(fail(format!(
+            "samlocal list stack-outputs failed ({})",
+            outputs.status
+        )));
+    }
     let outputs: serde_json::Value = serde_json::from_slice(&outputs.stdout)
         .map_err(|e| fail(format!("sam list stack-outputs: {e}")))?;
     let api = outputs

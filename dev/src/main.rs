@@ -2,7 +2,7 @@
 
 use dev::stack::{Options, Stack};
 use dev::{Result, fail, install, root};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 const USAGE: &str = "usage: dev <command>
 
@@ -108,31 +108,16 @@ async fn test(args: &[String]) -> Result<ExitCode> {
     })
 }
 
-/// Runs a program of the SAM CLI's venv (`sam`, `cfn-lint`, `shellcheck`,
-/// `samlocal`) with cargo-lambda and its zig first on PATH, as `sam build` needs.
+/// Runs `sam ARGS`, or `cfn-lint|shellcheck|samlocal ARGS`, from the SAM CLI's venv.
 fn sam(args: &[String]) -> Result<ExitCode> {
-    let bin = install::sam()?;
-    let stack_bin = install::stack(false)?.venv_bin;
     let (program, args) = match args.split_first() {
         Some((first, rest)) if TOOLS.contains(&first.as_str()) => (first.as_str(), rest),
         _ => ("sam", args),
     };
-    let path = std::env::join_paths(
-        // cargo-lambda's venv first: it finds zig as its own Python's module.
-        [stack_bin, bin.clone()]
-            .into_iter()
-            .chain(std::env::split_paths(
-                &std::env::var_os("PATH").unwrap_or_default(),
-            )),
-    )
-    .map_err(|e| fail(format!("PATH: {e}")))?;
-    let status = Command::new(bin.join(program))
-        .current_dir(root())
+    let status = install::sam_tool(program)?
         .args(args)
-        .env("PATH", path)
-        .env("SAM_CLI_TELEMETRY", "0")
         .status()
-        .map_err(|e| fail(format!("sam: {e}")))?;
+        .map_err(|e| fail(format!("{program}: {e}")))?;
     Ok(if status.success() {
         ExitCode::SUCCESS
     } else {

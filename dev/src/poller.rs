@@ -14,28 +14,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Invokes `function` with `event` through the watch server's Lambda API.
+/// Invokes the consumer with an SQS event; its partial batch response.
 pub async fn invoke_consumer(
     api: &str,
     function: &str,
     event: &serde_json::Value,
 ) -> Result<SqsBatchResponse> {
-    let response = reqwest::Client::new()
-        .post(format!("{api}/2015-03-31/functions/{function}/invocations"))
-        .json(event)
-        .timeout(Duration::from_secs(60))
-        .send()
-        .await
-        .map_err(|e| fail(format!("invoking {function}: {e}")))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| fail(format!("{function}: {e}")))?;
-    if !status.is_success() {
-        return Err(fail(format!("{function} failed ({status}): {text}")));
-    }
-    serde_json::from_str(&text).map_err(|e| fail(format!("{function} answered {text}: {e}")))
+    let answer = crate::invoke(api, function, event).await?;
+    serde_json::from_value(answer.clone())
+        .map_err(|e| fail(format!("{function} answered {answer}: {e}")))
 }
 
 async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {

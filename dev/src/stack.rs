@@ -520,7 +520,7 @@ pub async fn invoke(api: &str, function: &str) -> Result<serde_json::Value> {
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .ok_or_else(|| fail(format!("events/{function}.json is not a JSON event")))?;
-    crate::events::invoke(api, function, &event).await
+    crate::invoke(api, function, &event).await
 }
 
 /// Runs the scheduled functions every `every`, as EventBridge would, writing
