@@ -342,7 +342,7 @@ async fn cancel_and_pay_racing_for_one_order_have_one_winner() {
         |(i, ((token, _), order))| async move {
             let paying = pay(token, order, "pm_card_visa", None);
             let cancelling = async {
-                tokio::time::sleep(Duration::from_millis(8 * i as u64)).await;
+                tokio::time::sleep(Duration::from_millis(12 * i as u64)).await;
                 call(
                     "POST",
                     &format!("/orders/{order}/cancel"),
@@ -422,4 +422,30 @@ async fn cancel_and_pay_racing_for_one_order_have_one_winner() {
     for email in &cancelled_by {
         assert!(mails_to(email).await.is_empty(), "{email}");
     }
+}
+
+#[tokio::test]
+async fn twenty_concurrent_cancels_of_one_order_give_the_stock_back_once() {
+    let admin = admin_token().await;
+    let product = new_product(&admin, 10, 300).await;
+    let (token, _) = customer().await;
+    let order = place_order(&token, &product, 4).await;
+    assert_eq!(order.status, 201, "{}", order.text);
+    let path = format!("/orders/{}/cancel", order.body["id"].as_str().unwrap());
+    let answers = race((0..20).map(|_| call("POST", &path, Some(&token), None))).await;
+    assert_eq!(
+        answers.iter().filter(|a| a.status == 200).count(),
+        1,
+        "{:?}",
+        statuses(&answers)
+    );
+    for answer in answers.iter().filter(|a| a.status != 200) {
+        assert_eq!(
+            (answer.status, answer.code()),
+            (409, "invalid_order_state"),
+            "{}",
+            answer.text
+        );
+    }
+    assert_eq!(stock_of(&product).await, 10, "stock given back once");
 }

@@ -1345,3 +1345,57 @@ async fn fields_the_server_owns_cannot_be_sent() {
     let still = get(&format!("/orders/{order_id}"), Some(&token)).await;
     assert_eq!(still.body["status"], "pending_payment");
 }
+
+#[tokio::test]
+async fn a_member_named_twice_is_malformed_json() {
+    // Parsers disagree on which of two equal names wins; none is picked here.
+    let admin = admin_token().await;
+    let product = new_product(&admin, 5, 100).await;
+    for (path, token, body) in [
+        (
+            "/users/register".to_owned(),
+            None,
+            format!(
+                r#"{{"username": "{}", "email": "{}@example.com", "password": "{PASSWORD}", "username": "admin"}}"#,
+                unique("d"),
+                unique("d")
+            ),
+        ),
+        (
+            "/users/login".into(),
+            None,
+            r#"{"username": "admin", "password": "x", "password": "y"}"#.into(),
+        ),
+        (
+            "/orders".into(),
+            Some(&admin),
+            format!(
+                r#"{{"items": [{{"product_id": "{product}", "quantity": 1, "quantity": 100}}]}}"#
+            ),
+        ),
+    ] {
+        let mut request = client()
+            .post(format!("{}{path}", api()))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let answer = send(request).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (400, "malformed_json"),
+            "{path}"
+        );
+    }
+    let answer = send(
+        client()
+            .patch(format!("{}/products/{product}", api()))
+            .bearer_auth(&admin)
+            .header("content-type", "application/json")
+            .body(r#"{"stock_delta": -5, "stock_delta": 1}"#),
+    )
+    .await;
+    assert_eq!((answer.status, answer.code()), (400, "malformed_json"));
+    assert_eq!(stock_of(&product).await, 5);
+}
