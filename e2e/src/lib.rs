@@ -202,3 +202,70 @@ pub async fn wait_for_mails(recipient: &str, at_least: usize) -> Vec<Value> {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
+
+/// Any method on any path, with an optional bearer token and JSON body.
+pub async fn call(method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Answer {
+    let method: reqwest::Method = method.parse().expect("a method");
+    let mut request = client().request(method, format!("{}{path}", api()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    send(request).await
+}
+
+/// A fresh customer's access token and user document.
+pub async fn customer() -> (String, Value) {
+    let (name, user) = register().await;
+    (login(&name).await, user)
+}
+
+/// A new product (admin), in a category of its own; returns its id.
+pub async fn new_product(admin: &str, stock: i64, price_cents: i64) -> String {
+    let body = json!({"name": "Product", "price_cents": price_cents, "currency": "USD", "stock": stock, "category": unique("p-")});
+    let answer = call("POST", "/products", Some(admin), Some(&body)).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.body["id"].as_str().expect("an id").to_owned()
+}
+
+pub async fn stock_of(product_id: &str) -> i64 {
+    let answer = get(&format!("/products/{product_id}"), None).await;
+    answer.body["stock"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{}", answer.text))
+}
+
+/// Orders `quantity` of one product; the answer as it came.
+pub async fn place_order(token: &str, product_id: &str, quantity: i64) -> Answer {
+    let body = json!({"items": [{"product_id": product_id, "quantity": quantity}]});
+    call("POST", "/orders", Some(token), Some(&body)).await
+}
+
+/// `POST /payments` with an Idempotency-Key (a fresh one when `key` is `None`).
+pub async fn pay(token: &str, order_id: &str, method: &str, key: Option<&str>) -> Answer {
+    let key = key.map_or_else(|| unique("pay-"), str::to_owned);
+    send(
+        client()
+            .post(format!("{}/payments", api()))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&json!({"order_id": order_id, "payment_method": method})),
+    )
+    .await
+}
+
+/// Query-string encoding of one value.
+pub fn urlencode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}

@@ -62,16 +62,6 @@ async fn paying_sends_one_confirmation() {
     )
     .await;
     assert_eq!(one.body, *notification);
-    let stranger = login(&register().await.0).await;
-    let theirs = get(
-        &format!("/notifications/{}", notification["id"].as_str().unwrap()),
-        Some(&stranger),
-    )
-    .await;
-    assert_eq!(
-        (theirs.status, theirs.code()),
-        (404, "notification_not_found")
-    );
     // Nothing more arrives later.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(mails_to(email).await.len(), 1);
@@ -110,15 +100,6 @@ async fn admins_send_notifications() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    let customer = login(&register().await.0).await;
-    let refused = send(
-        client()
-            .post(format!("{}/notifications", api()))
-            .bearer_auth(&customer)
-            .json(&body),
-    )
-    .await;
-    assert_eq!((refused.status, refused.code()), (403, "forbidden"));
     let bad = send(
         client()
             .post(format!("{}/notifications", api()))

@@ -83,18 +83,6 @@ async fn order_list_get_cancel() {
     let listed = get("/orders", Some(&me)).await;
     assert_eq!(listed.body["items"][0]["id"], o["id"]);
 
-    let someone = customer().await;
-    for answer in [
-        get(&format!("/orders/{id}"), Some(&someone)).await,
-        cancel(&someone, id).await,
-    ] {
-        assert_eq!((answer.status, answer.code()), (404, "order_not_found"));
-    }
-    assert_eq!(
-        get("/orders", Some(&someone)).await.body["items"],
-        json!([])
-    );
-
     let cancelled = cancel(&me, id).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.text);
     assert_eq!(cancelled.body["status"], "cancelled");
@@ -189,37 +177,6 @@ async fn order_rules() {
     assert_eq!((short.status, short.code()), (409, "insufficient_stock"));
     assert_eq!(short.body["errors"][0]["product_id"], p);
     assert_eq!(stock(&p).await, 3);
-}
-
-#[tokio::test]
-async fn two_hundred_concurrent_orders_never_oversell_fifty() {
-    let admin = admin_token().await;
-    let p = product(&admin, 50, 500).await;
-    use futures::StreamExt;
-    let buyers: Vec<String> = futures::future::join_all((0..10).map(|_| customer())).await;
-    let attempts = (0..200).map(|i| {
-        let (token, body) = (buyers[i % buyers.len()].clone(), lines(&[(&p, 1)]));
-        async move { order(&token, &body, None).await }
-    });
-    // All 200 race the 8 create-order instances; at most 64 are in flight at
-    // once because cargo lambda watch stops answering altogether when more
-    // than about 100 requests queue for one function (see README).
-    let answers: Vec<Answer> = futures::stream::iter(attempts)
-        .buffer_unordered(64)
-        .collect()
-        .await;
-    let created = answers.iter().filter(|a| a.status == 201).count();
-    let refused = answers
-        .iter()
-        .filter(|a| a.status == 409 && a.body["code"] == "insufficient_stock")
-        .count();
-    assert_eq!(
-        (created, refused),
-        (50, 150),
-        "{:?}",
-        answers.iter().map(|a| a.status).collect::<Vec<_>>()
-    );
-    assert_eq!(stock(&p).await, 0);
 }
 
 #[tokio::test]

@@ -1,7 +1,6 @@
 //! Payments over HTTP: the simulator's tokens, idempotency, no order paid twice.
 
 use e2e::*;
-use futures::StreamExt;
 use serde_json::{Value, json};
 
 /// A fresh customer with one pending order of `quantity` units at 12.50.
@@ -99,10 +98,6 @@ async fn a_card_pays_the_order_once() {
     )
     .await;
     assert_eq!((cancel.status, cancel.code()), (409, "invalid_order_state"));
-
-    let stranger = login(&register().await.0).await;
-    let theirs = get(&format!("/payments/{id}"), Some(&stranger)).await;
-    assert_eq!((theirs.status, theirs.code()), (404, "payment_not_found"));
 }
 
 #[tokio::test]
@@ -173,9 +168,6 @@ async fn bad_payment_requests() {
         (card_data.status, card_data.code()),
         (422, "validation_failed")
     );
-    let stranger = login(&register().await.0).await;
-    let theirs = pay(&stranger, &order["id"], "pm_card_visa", Some(&unique("s-"))).await;
-    assert_eq!((theirs.status, theirs.code()), (404, "order_not_found"));
     let anonymous = send(
         client()
             .post(format!("{}/payments", api()))
@@ -195,52 +187,4 @@ async fn bad_payment_requests() {
         (mismatch.status, mismatch.code()),
         (422, "idempotency_key_mismatch")
     );
-}
-
-#[tokio::test]
-async fn a_hundred_concurrent_payments_pay_one_order_once() {
-    let (token, order, email) = ordered_by(1).await;
-    let shared_key = unique("same-");
-    let attempts = (0..100).map(|i| {
-        let (token, order_id) = (token.clone(), order["id"].clone());
-        let key = if i % 2 == 0 {
-            shared_key.clone()
-        } else {
-            unique("own-")
-        };
-        async move { pay(&token, &order_id, "pm_card_visa", Some(&key)).await }
-    });
-    // At most 64 in flight: cargo lambda watch wedges past ~100 queued requests.
-    let answers: Vec<Answer> = futures::stream::iter(attempts)
-        .buffer_unordered(64)
-        .collect()
-        .await;
-    let paid: std::collections::BTreeSet<_> = answers
-        .iter()
-        .filter(|a| a.status == 201)
-        .map(|a| a.body["id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(paid.len(), 1, "exactly one succeeded payment");
-    for answer in answers.iter().filter(|a| a.status != 201) {
-        assert_eq!(answer.status, 409, "{}", answer.text);
-        assert!(
-            ["order_not_payable", "idempotency_in_progress"].contains(&answer.code()),
-            "{}",
-            answer.text
-        );
-    }
-    let now = get(
-        &format!("/orders/{}", order["id"].as_str().unwrap()),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(
-        now.body["payment_id"].as_str(),
-        paid.iter().next().map(String::as_str)
-    );
-
-    // And one confirmation: wait for it, then make sure no second one follows.
-    wait_for_mails(&email, 1).await;
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_eq!(mails_to(&email).await.len(), 1, "one mail for one payment");
 }

@@ -42,33 +42,6 @@ async fn create(token: &str, category: &str, name: &str, stock: i64) -> Value {
 }
 
 #[tokio::test]
-async fn only_admins_change_the_catalogue() {
-    let admin = admin_token().await;
-    let (customer_name, _) = register().await;
-    let customer = login(&customer_name).await;
-    let c = unique("roles-");
-    let body = product(&c, "Teapot", 3);
-
-    let anonymous = call("POST", "/products", None, Some(&body), None).await;
-    assert_eq!((anonymous.status, anonymous.code()), (401, "unauthorized"));
-    let forbidden = call("POST", "/products", Some(&customer), Some(&body), None).await;
-    assert_eq!((forbidden.status, forbidden.code()), (403, "forbidden"));
-
-    let created = create(&admin, &c, "Teapot", 3).await;
-    let path = format!("/products/{}", created["id"].as_str().unwrap());
-    for (method, body) in [("PATCH", Some(json!({"stock_delta": 1}))), ("DELETE", None)] {
-        let a = call(method, &path, None, body.as_ref(), None).await;
-        assert_eq!((a.status, a.code()), (401, "unauthorized"), "{method}");
-        let a = call(method, &path, Some(&customer), body.as_ref(), None).await;
-        assert_eq!((a.status, a.code()), (403, "forbidden"), "{method}");
-    }
-    // Reads are public.
-    let read = call("GET", &path, None, None, None).await;
-    assert_eq!(read.status, 200);
-    assert_eq!(read.body, created);
-}
-
-#[tokio::test]
 async fn etags_and_if_match_guard_absolute_stock() {
     let admin = admin_token().await;
     let created = create(&admin, &unique("etag-"), "Kettle", 10).await;
@@ -234,17 +207,6 @@ async fn walk(query: &str, limit: u32) -> Vec<String> {
     }
 }
 
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn pages_walk_a_category_without_duplicates_or_gaps() {
     let admin = admin_token().await;
@@ -276,60 +238,7 @@ async fn pages_walk_a_category_without_duplicates_or_gaps() {
 }
 
 #[tokio::test]
-async fn forged_foreign_and_edited_cursors_are_400() {
-    let admin = admin_token().await;
-    let c = unique("cur-");
-    for i in 0..3 {
-        create(&admin, &c, &format!("Cursor {i}"), 1).await;
-    }
-    let first = get(&format!("/products?category={c}&limit=1"), None).await;
-    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
-    let ok = get(
-        &format!(
-            "/products?category={c}&limit=1&cursor={}",
-            urlencode(&cursor)
-        ),
-        None,
-    )
-    .await;
-    assert_eq!(ok.status, 200);
-
-    let other_category = get(
-        &format!(
-            "/products?category={}&cursor={}",
-            unique("other-"),
-            urlencode(&cursor)
-        ),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (other_category.status, other_category.code()),
-        (400, "invalid_cursor")
-    );
-    let no_filter = get(&format!("/products?cursor={}", urlencode(&cursor)), None).await;
-    assert_eq!(
-        (no_filter.status, no_filter.code()),
-        (400, "invalid_cursor")
-    );
-    let mut edited = cursor.clone().into_bytes();
-    edited[2] = if edited[2] == b'A' { b'B' } else { b'A' };
-    let edited = String::from_utf8(edited).unwrap();
-    for bad in [edited.as_str(), "forged", "a.b", ""] {
-        let answer = get(
-            &format!("/products?category={c}&cursor={}", urlencode(bad)),
-            None,
-        )
-        .await;
-        if bad.is_empty() {
-            continue;
-        }
-        assert_eq!(
-            (answer.status, answer.code()),
-            (400, "invalid_cursor"),
-            "{bad}"
-        );
-    }
+async fn bad_limit_and_category_are_422() {
     for limit in ["0", "101", "ten", "-1"] {
         let answer = get(&format!("/products?limit={limit}"), None).await;
         assert_eq!(

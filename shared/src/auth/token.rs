@@ -174,6 +174,16 @@ impl TokenVerifier {
                 _ => "invalid token",
             })
         })?;
+        // The library checks `exp` and `nbf` only; a token minted in the future is
+        // as suspect as one not yet valid.
+        if data.claims.iat > Timestamp::now().unix_seconds() + LEEWAY_SECONDS as i64 {
+            return Err(Error::Unauthorized("token issued in the future"));
+        }
+        // Every route, admin routes included, acts for a user: a token that
+        // names none is unusable everywhere, not only where the id is read.
+        if data.claims.user_id().is_none() {
+            return Err(Error::Unauthorized("subject is not a user id"));
+        }
         Ok(data.claims)
     }
 }
@@ -279,6 +289,8 @@ mod tests {
         let mut expired = claims_at(now - 7200);
         expired["exp"] = (now - 3600).into();
         let immature = claims_at(now + 600);
+        let mut issued_later = claims_at(now);
+        issued_later["iat"] = (now + 600).into();
         let mut wrong_iss = claims_at(now);
         wrong_iss["iss"] = "https://evil.test".into();
         let mut wrong_aud = claims_at(now);
@@ -287,7 +299,19 @@ mod tests {
         no_nbf.as_object_mut().unwrap().remove("nbf");
         let mut no_exp = claims_at(now);
         no_exp.as_object_mut().unwrap().remove("exp");
-        for claims in [expired, immature, wrong_iss, wrong_aud, no_nbf, no_exp] {
+        let mut admin_without_user = claims_at(now);
+        admin_without_user["sub"] = "admin".into();
+        admin_without_user["role"] = "admin".into();
+        for claims in [
+            expired,
+            immature,
+            issued_later,
+            wrong_iss,
+            wrong_aud,
+            no_nbf,
+            no_exp,
+            admin_without_user,
+        ] {
             let token = forge(header.clone(), claims.clone(), &key);
             assert!(
                 matches!(verifier.verify(&token), Err(Error::Unauthorized(_))),

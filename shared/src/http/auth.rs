@@ -33,3 +33,43 @@ pub fn admin(req: &Request, verifier: &TokenVerifier) -> Result<Claims, Error> {
         Err(Error::Forbidden)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::token::{generate_key_pair, jwk_set};
+    use lambda_http::Body;
+    use lambda_http::http::HeaderValue;
+
+    fn with_authorization(value: Option<HeaderValue>) -> Request {
+        let mut builder = lambda_http::http::Request::builder().uri("/users/me");
+        if let Some(value) = value {
+            builder = builder.header(header::AUTHORIZATION, value);
+        }
+        builder.body(Body::Empty).unwrap()
+    }
+
+    #[test]
+    fn every_unusable_header_is_unauthorized() {
+        let (_, jwk) = generate_key_pair("k1").unwrap();
+        let verifier = TokenVerifier::from_jwks(&jwk_set(&[jwk]), "iss", "aud").unwrap();
+        for value in [
+            None,
+            Some(HeaderValue::from_static("")),
+            Some(HeaderValue::from_static("Bearer")),
+            Some(HeaderValue::from_static("Bearer ")),
+            Some(HeaderValue::from_static("Basic abc")),
+            Some(HeaderValue::from_static("a.b.c")),
+            Some(HeaderValue::from_bytes(b"Bearer \xff\xfe\x80").unwrap()),
+        ] {
+            let shown = format!("{value:?}");
+            assert!(
+                matches!(
+                    bearer(&with_authorization(value), &verifier),
+                    Err(Error::Unauthorized(_))
+                ),
+                "{shown}"
+            );
+        }
+    }
+}

@@ -23,6 +23,76 @@ fn is_json_media_type(value: &str) -> bool {
         })
 }
 
+/// A JSON value whose objects name each member once (I-JSON, RFC 7493). With
+/// a repeated name, this parser would keep the last and a proxy or log reader
+/// may keep the first: one body, two meanings. So it is refused as malformed.
+struct UniqueNames(Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueNames {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueNamesVisitor).map(Self)
+    }
+}
+
+struct UniqueNamesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueNamesVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueNames(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error as _;
+        let mut fields = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if fields.contains_key(&name) {
+                return Err(A::Error::custom(format!("the name {name:?} appears twice")));
+            }
+            let UniqueNames(value) = map.next_value()?;
+            fields.insert(name, value);
+        }
+        Ok(Value::Object(fields))
+    }
+}
+
 fn integer(value: &Value) -> Result<i64, String> {
     match value {
         Value::Number(n) => n.as_i64().ok_or_else(|| {
@@ -52,7 +122,7 @@ impl JsonBody {
         if !is_json_media_type(content_type) {
             return Err(Error::UnsupportedMediaType);
         }
-        let value: Value =
+        let UniqueNames(value) =
             serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
         match value {
             Value::Object(fields) => Ok(Self {
@@ -229,7 +299,8 @@ mod tests {
 
     #[test]
     fn malformed_json_is_400() {
-        for bad in ["{", "", "{\"a\":}", "nul"] {
+        let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+        for bad in ["{", "", "{\"a\":}", "nul", &deep] {
             assert!(
                 matches!(
                     JsonBody::from_request(&request(Some("application/json"), bad)),
@@ -238,6 +309,36 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn repeated_names_are_malformed_at_any_depth() {
+        for bad in [
+            r#"{"username": "a", "username": "admin"}"#,
+            r#"{"items": [{"product_id": "x", "quantity": 1, "quantity": 100}]}"#,
+            r#"{"a": {"b": 1, "b": 2}}"#,
+        ] {
+            assert!(
+                matches!(
+                    JsonBody::from_request(&request(Some("application/json"), bad)),
+                    Err(Error::MalformedJson(_))
+                ),
+                "{bad}"
+            );
+        }
+        let req = request(
+            Some("application/json"),
+            r#"{"a": [1, -2, 3.5, 18446744073709551615, true, null, "s", {"b": {"c": []}}], "d": {}}"#,
+        );
+        let mut body = JsonBody::from_request(&req).unwrap();
+        assert_eq!(
+            body.required_value("a"),
+            Some(
+                serde_json::json!([1, -2, 3.5, 18446744073709551615u64, true, null, "s", {"b": {"c": []}}])
+            )
+        );
+        assert_eq!(body.required_value("d"), Some(serde_json::json!({})));
+        assert!(body.finish().is_ok());
     }
 
     #[test]

@@ -45,7 +45,16 @@ where
         .unwrap_or_default();
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
-    let mut response = match handler(req).await {
+    // The contract's size limit holds on every route, also those that read no body.
+    let body_bytes: &[u8] = req.body().as_ref();
+    let outcome = if body_bytes.len() > MAX_BODY_BYTES {
+        Err(Error::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        })
+    } else {
+        handler(req).await
+    };
+    let mut response = match outcome {
         Ok(response) => response,
         Err(error) => {
             if let Error::Internal { .. } = &error {
@@ -91,4 +100,29 @@ pub fn source_ip(req: &Request) -> String {
     };
     ip.filter(|ip| !ip.is_empty())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_413_even_where_no_body_is_read() {
+        let request = |size: usize| {
+            lambda_http::http::Request::builder()
+                .method("POST")
+                .uri("/orders/x/cancel")
+                .body(Body::Text("x".repeat(size)))
+                .unwrap()
+        };
+        let ok = |_| async { json(StatusCode::OK, &serde_json::json!({})) };
+        let big = serve(request(MAX_BODY_BYTES + 1), ok).await.unwrap();
+        assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            big.headers().get(header::CONTENT_TYPE).unwrap(),
+            problem::CONTENT_TYPE
+        );
+        let fits = serve(request(MAX_BODY_BYTES), ok).await.unwrap();
+        assert_eq!(fits.status(), StatusCode::OK);
+    }
 }
