@@ -368,7 +368,9 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
             }
             "create-order" => {
                 let mut body = body_of(event, name)?;
-                body["items"] = json!([{"product_id": f.product, "quantity": 2}]);
+                // Two of the first demo product, as the handler tests expect.
+                body["items"] =
+                    json!([{"product_id": ferrocart::seed::product_id(0).as_str(), "quantity": 2}]);
                 set_body(event, &body);
             }
             "process-payment" => {

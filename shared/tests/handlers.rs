@@ -68,7 +68,9 @@ async fn sample_events_drive_register_login_and_me() {
     assert_eq!(status, 200);
     assert_eq!(body, user);
 
-    let (status, body, response) = parts(me.handle(request(event("me.json"), None)).await.unwrap());
+    let mut forged = event("me.json");
+    forged["headers"]["authorization"] = "Bearer not-a-token".into();
+    let (status, body, response) = parts(me.handle(request(forged, None)).await.unwrap());
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
 }

@@ -12,8 +12,14 @@ fn request(mut event: Value, body: Option<Value>, auth: Option<&str>) -> Request
     if let Some(body) = body {
         event["body"] = Value::String(body.to_string());
     }
-    if let Some(token) = auth {
-        event["headers"]["authorization"] = format!("Bearer {token}").into();
+    // The committed events carry whatever token `make events` last wrote.
+    match auth {
+        Some(token) => event["headers"]["authorization"] = format!("Bearer {token}").into(),
+        None => {
+            if let Some(headers) = event["headers"].as_object_mut() {
+                headers.remove("authorization");
+            }
+        }
     }
     lambda_http::request::from_str(&event.to_string())
         .expect("sample event parses")
