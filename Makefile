@@ -4,7 +4,7 @@
 CARGO ?= cargo
 DEV := $(CARGO) run --quiet --package dev --
 
-.PHONY: help dev test lint template e2e mail install clean
+.PHONY: help dev test lint template e2e mail install fuzz clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ template: ## sam validate --lint (the SAM CLI runs from its own venv in .local/)
 e2e: ## start a private local stack, run `cargo test --workspace` against it, stop it
 	$(DEV) test --locked
 
+fuzz: ## fuzz request parsing and validation, FUZZ_SECONDS (default 60) per target; fails on a crash
+	fuzz/run.sh $(FUZZ_TARGETS)
+
 mail: ## print the mail the running local stack sent
 	$(DEV) mail
 
@@ -31,4 +34,4 @@ install: ## install the emulators and cargo-lambda into .local/
 	$(DEV) install
 
 clean: ## remove .local/ (installed tools, local data, keys) and target/
-	rm -rf .local target
+	rm -rf .local target fuzz/target fuzz/work
