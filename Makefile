@@ -4,7 +4,7 @@
 CARGO ?= cargo
 DEV := $(CARGO) run --quiet --package dev --
 
-.PHONY: help dev test lint template build e2e events deploy-localstack mail install clean
+.PHONY: help dev test lint template build e2e events deploy-localstack mail install fuzz clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,11 +46,14 @@ events: ## give events/ fresh fixtures and tokens from the running `make dev` st
 deploy-localstack: ## sam build + deploy to LocalStack with samlocal (needs Docker; localstack/README.md)
 	$(DEV) deploy-localstack
 
+fuzz: ## fuzz request parsing and validation, FUZZ_SECONDS (default 60) per target; fails on a crash
+	fuzz/run.sh $(FUZZ_TARGETS)
+
 mail: ## print the mail the running local stack sent
 	$(DEV) mail
 
 install: ## install the emulators and cargo-lambda into .local/
 	$(DEV) install
 
-clean: ## remove .local/ (installed tools, local data, keys), target/ and .aws-sam/
-	rm -rf .local target .aws-sam
+clean: ## remove .local/ (installed tools, local data, keys), target/, .aws-sam/ and the fuzz builds
+	rm -rf .local target .aws-sam fuzz/target fuzz/work

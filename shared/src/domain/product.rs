@@ -209,12 +209,19 @@ impl Version {
 
     /// Parses an `If-Match` value naming one version (`"3"`, or `3`). Weak
     /// tags cannot match for a write (RFC 9110 §13.1.1), so they are refused.
+    /// Comparison is strong (§8.8.3.2): only the exact tag we send matches,
+    /// so `"03"` or `"+3"` is not version 3.
     pub fn from_if_match(header: &str) -> Option<Self> {
         let tag = header.trim();
         let tag = tag
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
             .unwrap_or(tag);
+        let canonical =
+            tag.bytes().all(|b| b.is_ascii_digit()) && (tag == "0" || !tag.starts_with('0'));
+        if !canonical {
+            return None;
+        }
         tag.parse().ok().map(Self)
     }
 }
@@ -370,6 +377,17 @@ mod tests {
         for bad in ["W/\"7\"", "*", "\"x\"", "", "\"7"] {
             assert_eq!(Version::from_if_match(bad), None, "{bad}");
         }
+        assert_eq!(Version::from_if_match("\"0\""), Some(Version(0)));
+    }
+
+    /// Found by fuzzing (domain_values): `055` matched version 55, though
+    /// the only tag ever sent for it is `"55"`.
+    #[test]
+    fn if_match_compares_strongly() {
+        for other in ["055", "\"055\"", "+55", "\"+55\"", "00", "\"\""] {
+            assert_eq!(Version::from_if_match(other), None, "{other}");
+        }
+        assert_eq!(Version::from_if_match("55"), Some(Version(55)));
     }
 
     #[test]

@@ -15,12 +15,19 @@ pub struct JsonBody {
     errors: Vec<FieldError>,
 }
 
+/// `application/json` or `application/…+json`; type and subtype are
+/// case-insensitive (RFC 9110 §8.3.1).
 fn is_json_media_type(value: &str) -> bool {
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case("application/json")
-        || essence.rsplit_once('+').is_some_and(|(kind, suffix)| {
-            kind.starts_with("application/") && suffix.eq_ignore_ascii_case("json")
-        })
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .rsplit_once('+')
+            .is_some_and(|(kind, suffix)| kind.starts_with("application/") && suffix == "json")
 }
 
 /// A JSON value whose objects name each member once (I-JSON, RFC 7493). With
@@ -283,6 +290,23 @@ mod tests {
         ] {
             assert!(!is_json_media_type(bad), "{bad}");
         }
+    }
+
+    /// Found by fuzzing (http_request): `applicatiOn/merge-patch+json` was
+    /// refused with 415 while `Application/JSON` was accepted.
+    #[test]
+    fn media_types_ignore_case_in_suffixed_types_too() {
+        for ok in [
+            "applicatiOn/merge-patch+json; charset=utf-8",
+            "APPLICATION/PROBLEM+JSON",
+        ] {
+            assert!(is_json_media_type(ok), "{ok}");
+            assert!(
+                JsonBody::from_request(&request(Some(ok), "{}")).is_ok(),
+                "{ok}"
+            );
+        }
+        assert!(!is_json_media_type("TEXT/X+JSON"));
     }
 
     #[test]

@@ -35,6 +35,33 @@ pub async fn notifier_from_env() -> Result<Notifier, ConfigError> {
     })
 }
 
+/// The body of `POST /notifications`: `{"channel", "recipient", "subject", "message"}`.
+pub fn enqueue_body(req: &Request) -> Result<NotificationRequest, Error> {
+    let mut body = JsonBody::from_request(req)?;
+    let channel = body.required("channel", Channel::parse);
+    let recipient = body.required("recipient", Email::parse);
+    let subject = body.required("subject", Subject::parse);
+    let message = body.required("message", MessageText::parse);
+    body.finish_with(match (channel, recipient, subject, message) {
+        (Some(_), Some(recipient), Some(subject), Some(message)) => Some(NotificationRequest {
+            recipient,
+            subject,
+            message,
+        }),
+        _ => None,
+    })
+}
+
+/// The `{id}` path parameter as a notification id (a ULID, in the case it
+/// is stored in, as every other id); anything else cannot exist.
+pub fn notification_id(req: &Request) -> Result<String, Error> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first("id"))
+        .and_then(crate::domain::id::parse_ulid)
+        .map(|id| id.to_string())
+        .ok_or(Error::NotificationNotFound)
+}
+
 pub struct EnqueueNotification {
     table: NotificationsTable,
     queue: EventQueue,
@@ -57,21 +84,7 @@ impl EnqueueNotification {
     pub async fn handle(&self, req: Request) -> HandlerResult {
         serve(req, |req| async move {
             admin(&req, &self.verifier)?;
-            let mut body = JsonBody::from_request(&req)?;
-            let channel = body.required("channel", Channel::parse);
-            let recipient = body.required("recipient", Email::parse);
-            let subject = body.required("subject", Subject::parse);
-            let message = body.required("message", MessageText::parse);
-            let request = body.finish_with(match (channel, recipient, subject, message) {
-                (Some(_), Some(recipient), Some(subject), Some(message)) => {
-                    Some(NotificationRequest {
-                        recipient,
-                        subject,
-                        message,
-                    })
-                }
-                _ => None,
-            })?;
+            let request = enqueue_body(&req)?;
             let notification = notifications::enqueue(&self.table, &self.queue, request).await?;
             let mut response = json(
                 StatusCode::ACCEPTED,
@@ -114,13 +127,9 @@ impl ReadNotifications {
             let user = claims
                 .user_id()
                 .ok_or(Error::Unauthorized("subject is not a user id"))?;
-            let id = req
-                .path_parameters_ref()
-                .and_then(|p| p.first("id"))
-                .filter(|id| ulid::Ulid::from_string(id).is_ok())
-                .ok_or(Error::NotificationNotFound)?;
+            let id = notification_id(&req)?;
             let notification =
-                notifications::get(&self.table, &user, claims.role == Role::Admin, id).await?;
+                notifications::get(&self.table, &user, claims.role == Role::Admin, &id).await?;
             json(StatusCode::OK, &notification)
         })
         .await

@@ -38,7 +38,8 @@ fn caller(claims: &Claims) -> Result<UserId, Error> {
         .ok_or(Error::Unauthorized("subject is not a user id"))
 }
 
-fn order_id(req: &Request) -> Result<OrderId, Error> {
+/// The `{id}` path parameter as an order id; anything else cannot exist.
+pub fn order_id(req: &Request) -> Result<OrderId, Error> {
     req.path_parameters_ref()
         .and_then(|p| p.first("id"))
         .and_then(OrderId::parse)
@@ -46,7 +47,7 @@ fn order_id(req: &Request) -> Result<OrderId, Error> {
 }
 
 /// Parses `{"items": [{"product_id", "quantity"}]}`, reporting every offending field.
-fn order_request(req: &Request) -> Result<OrderRequest, Error> {
+pub fn order_request(req: &Request) -> Result<OrderRequest, Error> {
     let mut body = JsonBody::from_request(req)?;
     let mut lines = Vec::new();
     let mut unknown = Vec::new();

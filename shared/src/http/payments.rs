@@ -50,6 +50,24 @@ fn caller(req: &Request, verifier: &TokenVerifier) -> Result<UserId, Error> {
         .ok_or(Error::Unauthorized("subject is not a user id"))
 }
 
+/// The body of `POST /payments`: `{"order_id", "payment_method"}`.
+pub fn payment_body(req: &Request) -> Result<(OrderId, PaymentMethod), Error> {
+    let mut body = JsonBody::from_request(req)?;
+    // An id that is not one cannot name an order: 404, like a stranger's.
+    let order_id = body.required("order_id", |s| Ok(OrderId::parse(s)));
+    let method = body.required("payment_method", PaymentMethod::parse);
+    let (order_id, method) = body.finish_with(order_id.zip(method))?;
+    Ok((order_id.ok_or(Error::OrderNotFound)?, method))
+}
+
+/// The `{id}` path parameter as a payment id; anything else cannot exist.
+pub fn payment_id(req: &Request) -> Result<PaymentId, Error> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first("id"))
+        .and_then(PaymentId::parse)
+        .ok_or(Error::PaymentNotFound)
+}
+
 pub struct ProcessPayment {
     payments: Payments<Simulator>,
     verifier: TokenVerifier,
@@ -84,12 +102,7 @@ impl ProcessPayment {
         serve(req, |req| async move {
             let user = caller(&req, &self.verifier)?;
             let key = idempotency_key(&req)?.ok_or(Error::IdempotencyKeyRequired)?;
-            let mut body = JsonBody::from_request(&req)?;
-            // An id that is not one cannot name an order: 404, like a stranger's.
-            let order_id = body.required("order_id", |s| Ok(OrderId::parse(s)));
-            let method = body.required("payment_method", PaymentMethod::parse);
-            let (order_id, method) = body.finish_with(order_id.zip(method))?;
-            let order_id = order_id.ok_or(Error::OrderNotFound)?;
+            let (order_id, method) = payment_body(&req)?;
 
             let (payer, order, method) = (&user, &order_id, &method);
             let work = move |claim| async move {
@@ -146,11 +159,7 @@ impl GetPayment {
     pub async fn handle(&self, req: Request) -> HandlerResult {
         serve(req, |req| async move {
             let user = caller(&req, &self.verifier)?;
-            let id = req
-                .path_parameters_ref()
-                .and_then(|p| p.first("id"))
-                .and_then(PaymentId::parse)
-                .ok_or(Error::PaymentNotFound)?;
+            let id = payment_id(&req)?;
             json(StatusCode::OK, &self.payments.get(&user, &id).await?)
         })
         .await

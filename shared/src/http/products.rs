@@ -33,7 +33,7 @@ pub fn cursor_key_from_env() -> Result<CursorKey, lambda_http::Error> {
 }
 
 /// The `{id}` path parameter as a product id; anything else cannot exist.
-fn product_id(req: &Request) -> Result<ProductId, Error> {
+pub fn product_id(req: &Request) -> Result<ProductId, Error> {
     req.path_parameters_ref()
         .and_then(|p| p.first("id"))
         .and_then(ProductId::parse)
@@ -47,6 +47,83 @@ fn product_response(status: StatusCode, product: &Product) -> Result<Response<Bo
         response.headers_mut().insert(header::ETAG, etag);
     }
     Ok(response)
+}
+
+/// The `?category=` filter of `GET /products`.
+pub fn category_filter(req: &Request) -> Result<Option<Category>, Error> {
+    query(req, "category")
+        .map(|c| Category::parse(&c).map_err(|m| Error::validation("category", m)))
+        .transpose()
+}
+
+/// The body of `POST /products`.
+pub fn create_body(req: &Request) -> Result<NewProduct, Error> {
+    let mut body = JsonBody::from_request(req)?;
+    let name = body.required("name", ProductName::parse);
+    let description = body.optional("description", Description::parse);
+    let price_cents = body.required_int("price_cents", PriceCents::parse);
+    let currency = body.required("currency", Currency::parse);
+    let stock = body.required_int("stock", Stock::parse);
+    let category = body.required("category", Category::parse);
+    body.finish_with(match (name, price_cents, currency, stock, category) {
+        (Some(name), Some(price_cents), Some(currency), Some(stock), Some(category)) => {
+            Some(NewProduct {
+                name,
+                description: description.unwrap_or_default(),
+                price_cents,
+                currency,
+                stock,
+                category,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// The body of `PATCH /products/{id}`: any subset of the writable fields, at
+/// least one, and `stock` or `stock_delta` but not both.
+pub fn patch_body(req: &Request) -> Result<ProductPatch, Error> {
+    let mut body = JsonBody::from_request(req)?;
+    let mut patch = ProductPatch {
+        name: body.optional("name", ProductName::parse),
+        description: body.optional("description", Description::parse),
+        price_cents: body.optional_int("price_cents", PriceCents::parse),
+        currency: body.optional("currency", Currency::parse),
+        category: body.optional("category", Category::parse),
+        stock: None,
+    };
+    let sends_both = body.has("stock") && body.has("stock_delta");
+    let stock = body.optional_int("stock", Stock::parse);
+    let delta = body.optional_int("stock_delta", StockDelta::parse);
+    if sends_both {
+        body.reject("stock_delta", "send either stock or stock_delta, not both");
+    }
+    patch.stock = stock
+        .map(StockChange::Set)
+        .or(delta.map(StockChange::Adjust));
+    let nothing = patch.is_empty() && body.is_empty();
+    let patch = body.finish_with(Some(patch))?;
+    if nothing {
+        return Err(Error::Validation(vec![FieldError::new(
+            "body",
+            "must change at least one of name, description, price_cents, currency, category, stock, stock_delta",
+        )]));
+    }
+    Ok(patch)
+}
+
+/// The `If-Match` header, if sent; one that names no version cannot match.
+pub fn if_match(req: &Request) -> Result<Option<Version>, Error> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(Version::from_if_match)
+                .ok_or(Error::PreconditionFailed)
+        })
+        .transpose()
 }
 
 pub struct ListProducts {
@@ -65,9 +142,7 @@ impl ListProducts {
 
     pub async fn handle(&self, req: Request) -> HandlerResult {
         serve(req, |req| async move {
-            let category = query(&req, "category")
-                .map(|c| Category::parse(&c).map_err(|m| Error::validation("category", m)))
-                .transpose()?;
+            let category = category_filter(&req)?;
             let filters: Vec<(&str, &str)> =
                 category.iter().map(|c| ("category", c.as_str())).collect();
             let scope = Scope {
@@ -126,26 +201,7 @@ impl AdminProducts {
     pub async fn create(&self, req: Request) -> HandlerResult {
         serve(req, |req| async move {
             admin(&req, &self.verifier)?;
-            let mut body = JsonBody::from_request(&req)?;
-            let name = body.required("name", ProductName::parse);
-            let description = body.optional("description", Description::parse);
-            let price_cents = body.required_int("price_cents", PriceCents::parse);
-            let currency = body.required("currency", Currency::parse);
-            let stock = body.required_int("stock", Stock::parse);
-            let category = body.required("category", Category::parse);
-            let new = body.finish_with(match (name, price_cents, currency, stock, category) {
-                (Some(name), Some(price_cents), Some(currency), Some(stock), Some(category)) => {
-                    Some(NewProduct {
-                        name,
-                        description: description.unwrap_or_default(),
-                        price_cents,
-                        currency,
-                        stock,
-                        category,
-                    })
-                }
-                _ => None,
-            })?;
+            let new = create_body(&req)?;
             let product = catalog::create(&self.table, new).await?;
             let mut response = product_response(StatusCode::CREATED, &product)?;
             if let Ok(location) = HeaderValue::from_str(&format!("/products/{}", product.id)) {
@@ -161,40 +217,8 @@ impl AdminProducts {
         serve(req, |req| async move {
             admin(&req, &self.verifier)?;
             let id = product_id(&req)?;
-            let mut body = JsonBody::from_request(&req)?;
-            let mut patch = ProductPatch {
-                name: body.optional("name", ProductName::parse),
-                description: body.optional("description", Description::parse),
-                price_cents: body.optional_int("price_cents", PriceCents::parse),
-                currency: body.optional("currency", Currency::parse),
-                category: body.optional("category", Category::parse),
-                stock: None,
-            };
-            let sends_both = body.has("stock") && body.has("stock_delta");
-            let stock = body.optional_int("stock", Stock::parse);
-            let delta = body.optional_int("stock_delta", StockDelta::parse);
-            if sends_both {
-                body.reject("stock_delta", "send either stock or stock_delta, not both");
-            }
-            patch.stock = stock.map(StockChange::Set).or(delta.map(StockChange::Adjust));
-            let nothing = patch.is_empty() && body.is_empty();
-            let patch = body.finish_with(Some(patch))?;
-            if nothing {
-                return Err(Error::Validation(vec![FieldError::new(
-                    "body",
-                    "must change at least one of name, description, price_cents, currency, category, stock, stock_delta",
-                )]));
-            }
-            let if_match = match req.headers().get(header::IF_MATCH) {
-                None => None,
-                Some(value) => Some(
-                    value
-                        .to_str()
-                        .ok()
-                        .and_then(Version::from_if_match)
-                        .ok_or(Error::PreconditionFailed)?,
-                ),
-            };
+            let patch = patch_body(&req)?;
+            let if_match = if_match(&req)?;
             let product = catalog::update(&self.table, &id, patch, if_match).await?;
             product_response(StatusCode::OK, &product)
         })

@@ -32,6 +32,22 @@ pub fn verifier_from_env() -> Result<TokenVerifier, lambda_http::Error> {
         .map_err(|e| format!("{}: {e}", config::JWT_PUBLIC_KEYS).into())
 }
 
+/// The body of `POST /users/register`: `{"username", "email", "password"}`.
+pub fn register_body(req: &Request) -> Result<NewUser, Error> {
+    let mut body = JsonBody::from_request(req)?;
+    let username = body.required("username", Username::parse);
+    let email = body.required("email", Email::parse);
+    let password = body.required("password", Password::parse);
+    body.finish_with(match (username, email, password) {
+        (Some(username), Some(email), Some(password)) => Some(NewUser {
+            username,
+            email,
+            password,
+        }),
+        _ => None,
+    })
+}
+
 pub struct Register {
     table: UsersTable,
     hasher: PasswordHasher,
@@ -51,18 +67,7 @@ impl Register {
 
     pub async fn handle(&self, req: Request) -> HandlerResult {
         serve(req, |req| async move {
-            let mut body = JsonBody::from_request(&req)?;
-            let username = body.required("username", Username::parse);
-            let email = body.required("email", Email::parse);
-            let password = body.required("password", Password::parse);
-            let new = body.finish_with(match (username, email, password) {
-                (Some(username), Some(email), Some(password)) => Some(NewUser {
-                    username,
-                    email,
-                    password,
-                }),
-                _ => None,
-            })?;
+            let new = register_body(&req)?;
             let user = users::register(&self.table, &self.hasher, new).await?;
             json(StatusCode::CREATED, &user)
         })
@@ -94,6 +99,30 @@ fn login_field(text: &str) -> Result<String, String> {
     } else {
         Ok(text.to_owned())
     }
+}
+
+/// The body of `POST /users/login`: the name (exactly one of `username`
+/// and `email`) and the password.
+pub fn login_body(req: &Request) -> Result<(LoginName, String), Error> {
+    let mut body = JsonBody::from_request(req)?;
+    let name = match (body.has("username"), body.has("email")) {
+        (true, true) => {
+            body.required("username", login_field);
+            body.required("email", login_field);
+            body.reject("username", "send either username or email, not both");
+            None
+        }
+        (false, false) => {
+            body.reject("username", "username or email is required");
+            None
+        }
+        (true, false) => body
+            .required("username", login_field)
+            .map(LoginName::Username),
+        (false, true) => body.required("email", login_field).map(LoginName::Email),
+    };
+    let password = body.required("password", login_field);
+    body.finish_with(name.zip(password))
 }
 
 impl Login {
@@ -134,25 +163,7 @@ impl Login {
 
     pub async fn handle(&self, req: Request) -> HandlerResult {
         serve(req, |req| async move {
-            let mut body = JsonBody::from_request(&req)?;
-            let name = match (body.has("username"), body.has("email")) {
-                (true, true) => {
-                    body.required("username", login_field);
-                    body.required("email", login_field);
-                    body.reject("username", "send either username or email, not both");
-                    None
-                }
-                (false, false) => {
-                    body.reject("username", "username or email is required");
-                    None
-                }
-                (true, false) => body
-                    .required("username", login_field)
-                    .map(LoginName::Username),
-                (false, true) => body.required("email", login_field).map(LoginName::Email),
-            };
-            let password = body.required("password", login_field);
-            let (name, password) = body.finish_with(name.zip(password))?;
+            let (name, password) = login_body(&req)?;
             let signer = self.keys.signer().await?;
             let attempt = LoginAttempt {
                 name,
