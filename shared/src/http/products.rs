@@ -40,6 +40,20 @@ fn product_id(req: &Request) -> Result<ProductId, Error> {
         .ok_or(Error::ProductNotFound)
 }
 
+/// The `If-Match` version, if sent; one that names no version of ours cannot match.
+fn if_match(req: &Request) -> Result<Option<Version>, Error> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(Version::from_if_match)
+                .ok_or(Error::PreconditionFailed)
+        })
+        .transpose()
+}
+
 /// A product with its `ETag`.
 fn product_response(status: StatusCode, product: &Product) -> Result<Response<Body>, Error> {
     let mut response = json(status, product)?;
@@ -185,16 +199,7 @@ impl AdminProducts {
                     "must change at least one of name, description, price_cents, currency, category, stock, stock_delta",
                 )]));
             }
-            let if_match = match req.headers().get(header::IF_MATCH) {
-                None => None,
-                Some(value) => Some(
-                    value
-                        .to_str()
-                        .ok()
-                        .and_then(Version::from_if_match)
-                        .ok_or(Error::PreconditionFailed)?,
-                ),
-            };
+            let if_match = if_match(&req)?;
             let product = catalog::update(&self.table, &id, patch, if_match).await?;
             product_response(StatusCode::OK, &product)
         })
@@ -212,5 +217,39 @@ impl AdminProducts {
                 .map_err(Error::internal("building a response"))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_if_match(value: HeaderValue) -> Request {
+        lambda_http::http::Request::builder()
+            .header(header::IF_MATCH, value)
+            .body(Body::Empty)
+            .unwrap()
+    }
+
+    #[test]
+    fn an_if_match_that_names_no_version_is_412() {
+        for value in [
+            HeaderValue::from_bytes(b"\"\xd7\"").unwrap(),
+            HeaderValue::from_static("W/\"3\""),
+            HeaderValue::from_static("\"x\""),
+        ] {
+            assert!(
+                matches!(
+                    if_match(&with_if_match(value.clone())),
+                    Err(Error::PreconditionFailed)
+                ),
+                "{value:?}"
+            );
+        }
+        assert!(
+            if_match(&with_if_match(HeaderValue::from_static("\"3\"")))
+                .unwrap()
+                .is_some()
+        );
     }
 }
