@@ -8,9 +8,20 @@ goes out: a non-UTF-8 body becomes the same garbage with U+FFFD in place of
 each bad byte (still not JSON), and a non-ASCII header character becomes `?`.
 How the functions answer the raw forms (400, 401, 412, 422) is unit-tested in
 shared/src/http.
+
+In the stateful phase (chains of calls along the spec's links, such as create
+an order, then pay it), a valid Idempotency-Key gets a suffix unique to the
+request, as a real client sends a fresh key per payment. Otherwise the few
+short keys Hypothesis favours ("0") would be taken by the first request and
+every later payment in a chain would be a `422 idempotency_key_mismatch`. The
+other phases send keys as generated, so replays and mismatches are tested.
 """
 
+import itertools
+
 import schemathesis
+
+_requests = itertools.count()
 
 
 @schemathesis.hook
@@ -24,3 +35,17 @@ def before_call(context, case, kwargs):
         for name, value in list(case.headers.items()):
             if isinstance(value, str) and not value.isascii():
                 case.headers[name] = "".join(c if c.isascii() else "?" for c in value)
+        key = case.headers.get("Idempotency-Key")
+        if (
+            _in_stateful_phase(case)
+            and isinstance(key, str)
+            and 0 < len(key) <= 200
+            and all("!" <= c <= "~" for c in key)
+        ):
+            case.headers["Idempotency-Key"] = f"{key}-{next(_requests)}"
+
+
+def _in_stateful_phase(case):
+    meta = getattr(case, "meta", None)
+    phase = getattr(meta, "phase", None)
+    return str(getattr(phase, "name", "")) == "stateful"
