@@ -9,7 +9,7 @@
 //! installed by `dev` (`.local/schemathesis-venv`). Generation is
 //! deterministic; the chains depend on the ids the API hands out.
 
-use e2e::{admin_token, api, login, post, register};
+use e2e::{admin_token, api, client, get, login, post, register, send};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -171,6 +171,49 @@ async fn run(name: &'static str, token: String, st: String) -> Outcome {
     }
 }
 
+/// Every active product and its stock, page by page.
+async fn catalogue() -> BTreeMap<String, i64> {
+    let mut products = BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/products?limit=100&cursor={c}"),
+            None => "/products?limit=100".to_owned(),
+        };
+        let page = get(&path, None).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        for item in page.body["items"].as_array().expect("items") {
+            let id = item["id"].as_str().expect("an id").to_owned();
+            products.insert(id, item["stock"].as_i64().expect("a stock"));
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return products,
+        }
+    }
+}
+
+/// The products that were there before the runs are all still there (the
+/// runs archive and change only what they create), and get back the stock
+/// the runs' orders took, so the tests after this one find the catalogue as it was.
+async fn restore(before: &BTreeMap<String, i64>, admin: &str) {
+    for (id, stock) in before {
+        let now = get(&format!("/products/{id}"), None).await;
+        assert_eq!(now.status, 200, "product {id} is gone: {}", now.text);
+        let taken = stock - now.body["stock"].as_i64().expect("a stock");
+        if taken > 0 {
+            let answer = send(
+                client()
+                    .patch(format!("{}/products/{id}", api()))
+                    .bearer_auth(admin)
+                    .json(&json!({ "stock_delta": taken })),
+            )
+            .await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+        }
+    }
+}
+
 #[test]
 fn path_templates_match_one_segment_each() {
     assert!(matches("/orders/{id}", "/orders/01ABC"));
@@ -194,10 +237,11 @@ async fn the_api_conforms_to_openapi_yaml() {
     )
     .await;
     assert!([201, 409].contains(&example.status), "{}", example.text);
+    let before = catalogue().await;
     let started = Instant::now();
     let (as_customer, as_admin) = tokio::join!(
         run("customer", customer, st.clone()),
-        run("admin", admin, st)
+        run("admin", admin.clone(), st)
     );
     let elapsed = started.elapsed();
     let operations = operations();
@@ -221,6 +265,7 @@ async fn the_api_conforms_to_openapi_yaml() {
     }
     report.push_str(&format!("total: {total} requests to the operations\n"));
     println!("{report}");
+    restore(&before, &admin).await;
     for outcome in [&as_customer, &as_admin] {
         assert!(
             outcome.success,
