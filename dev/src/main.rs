@@ -8,7 +8,7 @@ const USAGE: &str = "usage: dev <command>
 
   up          the whole shop on http://127.0.0.1:9000 until Ctrl-C (make dev)
   test [ARGS] a private stack on other ports, `cargo test --workspace ARGS` against it, then stop (make test)
-  install     install the emulators and cargo-lambda into .local/ and exit
+  install     install the emulators, cargo-lambda and Schemathesis into .local/ and exit
   sam [ARGS]  run the SAM CLI from its own venv in .local/ (e.g. `sam validate --lint`);
               `sam cfn-lint|shellcheck|samlocal ARGS` runs that program of the venv
   keygen KID  print a new Ed25519 signing key (the secret's value) and its public JWK
@@ -25,7 +25,9 @@ async fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("up") => up().await,
         Some("test") => test(&args[1..]).await,
-        Some("install") => install::stack(true).map(|_| ExitCode::SUCCESS),
+        Some("install") => install::stack(true)
+            .and_then(|_| install::schemathesis())
+            .map(|_| ExitCode::SUCCESS),
         Some("sam") => sam(&args[1..]),
         Some("keygen") if args.len() == 2 => keygen(&args[1]),
         Some("mail") => mail().await,

@@ -42,6 +42,8 @@ pub struct Options {
     pub parameters: Vec<(String, String)>,
     /// How often the scheduled functions run (EventBridge's `rate(1 minute)` when deployed).
     pub schedule_every: Duration,
+    /// Install Schemathesis too and name it to the clients (`make test` runs it).
+    pub schemathesis: bool,
 }
 
 fn port(var: &str, default: u16) -> u16 {
@@ -63,6 +65,7 @@ impl Options {
             concurrency: 4,
             function_env: Vec::new(),
             schedule_every: Duration::from_secs(10),
+            schemathesis: false,
             parameters: vec![("PaymentEventsVisibilityTimeout".into(), "10".into())],
         }
     }
@@ -84,6 +87,7 @@ impl Options {
                 ("PAYMENT_EVENT_GRACE_SECONDS".into(), "1".into()),
             ],
             schedule_every: Duration::from_secs(2),
+            schemathesis: true,
             // Seconds, so a failing message reaches the DLQ within a test.
             parameters: vec![("PaymentEventsVisibilityTimeout".into(), "2".into())],
         }
@@ -182,6 +186,10 @@ impl Stack {
 
         step(1, total, "install what is missing into .local/");
         let installed = install::stack(external.is_none())?;
+        let schemathesis = options
+            .schemathesis
+            .then(install::schemathesis)
+            .transpose()?;
 
         let endpoints = match &external {
             Some(url) => {
@@ -424,6 +432,9 @@ impl Stack {
             keys::dir().display().to_string(),
         ));
         client_env.push(("FERROCART_STACK_DIR".into(), dir.display().to_string()));
+        if let Some(st) = &schemathesis {
+            client_env.push(("FERROCART_SCHEMATHESIS".into(), st.display().to_string()));
+        }
 
         client_env.push(("FERROCART_ADMIN_USERNAME".into(), ADMIN_USERNAME.into()));
         client_env.push(("FERROCART_ADMIN_PASSWORD".into(), admin_password()));

@@ -77,12 +77,38 @@ fn username_key(key: &str) -> (String, String) {
 fn email_key(key: &str) -> (String, String) {
     (format!("EMAIL#{key}"), "EMAIL".into())
 }
-/// The IP comes first: it has no `#`, so a name that contains one cannot collide.
+/// A login name as the throttling counters know it: a SHA-256 digest, so a
+/// name of any length fits DynamoDB's 2048-byte partition key, and the
+/// counters hold no e-mail address.
+fn name_digest(name_key: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name_key.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
 fn pair_key(name_key: &str, ip: &str) -> (String, String) {
-    (format!("LOGINPAIR#{ip}#{name_key}"), "PAIR".into())
+    (
+        format!("LOGINPAIR#{ip}#{}", name_digest(name_key)),
+        "PAIR".into(),
+    )
 }
 fn hour_key(name_key: &str, window: i64) -> (String, String) {
-    (format!("LOGINNAME#{name_key}"), format!("HOUR#{window}"))
+    (
+        format!("LOGINNAME#{}", name_digest(name_key)),
+        format!("HOUR#{window}"),
+    )
+}
+/// The uniqueness item a login name would have. A name longer than any
+/// account's cannot have one (and could overflow the key), so it reads the
+/// item of the empty name, which never exists: the read, and its cost, stay.
+fn login_marker(name: &crate::domain::LoginName) -> (String, String) {
+    use crate::domain::LoginName;
+    use crate::domain::user::{EMAIL_MAX, USERNAME_MAX};
+    let fits = |text: &str, max: usize| text.chars().count() <= max;
+    match name {
+        LoginName::Username(text) if fits(text, USERNAME_MAX) => username_key(&name.key()),
+        LoginName::Username(_) => username_key(""),
+        LoginName::Email(text) if fits(text, EMAIL_MAX) => email_key(&name.key()),
+        LoginName::Email(_) => email_key(""),
+    }
 }
 
 fn key((pk, sk): (String, String)) -> Item {
@@ -184,12 +210,7 @@ impl UsersTable {
         &self,
         name: &crate::domain::LoginName,
     ) -> Result<Option<StoredUser>, Error> {
-        use crate::domain::LoginName;
-        let marker = match name {
-            LoginName::Username(_) => username_key(&name.key()),
-            LoginName::Email(_) => email_key(&name.key()),
-        };
-        let user_id = match self.get(marker).await? {
+        let user_id = match self.get(login_marker(name)).await? {
             Some(item) => {
                 let unique: UniqueItem = serde_dynamo::from_item(item)
                     .map_err(Error::internal("decoding a uniqueness item"))?;
@@ -316,5 +337,63 @@ impl UsersTable {
         self.get((String::from("HEALTH"), String::from("HEALTH")))
             .await
             .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::LoginName;
+    use crate::domain::user::LOGIN_FIELD_MAX;
+
+    /// DynamoDB refuses a partition key over 2048 bytes (a 500 before this held).
+    const PARTITION_KEY_MAX_BYTES: usize = 2048;
+
+    #[test]
+    fn every_key_of_the_longest_login_name_fits_a_partition_key() {
+        let ip = "2001:0db8:85a3:0000:0000:8a2e:0370:7334";
+        for name in [
+            "\u{1F600}".repeat(LOGIN_FIELD_MAX),
+            "\u{0130}".repeat(LOGIN_FIELD_MAX),
+        ] {
+            for login in [
+                LoginName::Username(name.clone()),
+                LoginName::Email(name.clone()),
+            ] {
+                let key = login.key();
+                for (pk, _) in [pair_key(&key, ip), hour_key(&key, 1), login_marker(&login)] {
+                    assert!(pk.len() <= PARTITION_KEY_MAX_BYTES, "{} bytes", pk.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn counters_are_per_name_ignoring_nothing_but_case() {
+        let a = LoginName::Email("Ada@Example.com".into()).key();
+        let b = LoginName::Email("ada@example.com".into()).key();
+        let c = LoginName::Email("ada@example.org".into()).key();
+        assert_eq!(pair_key(&a, "1.2.3.4"), pair_key(&b, "1.2.3.4"));
+        assert_ne!(pair_key(&a, "1.2.3.4"), pair_key(&c, "1.2.3.4"));
+        assert_ne!(pair_key(&a, "1.2.3.4"), pair_key(&a, "1.2.3.5"));
+        assert_eq!(hour_key(&a, 7), hour_key(&b, 7));
+        assert_ne!(hour_key(&a, 7), hour_key(&c, 7));
+        assert!(!pair_key(&a, "1.2.3.4").0.contains("ada"));
+    }
+
+    #[test]
+    fn names_that_fit_an_account_are_looked_up_as_they_are() {
+        assert_eq!(
+            login_marker(&LoginName::Username("Ada_L".into())).0,
+            "USERNAME#ada_l"
+        );
+        assert_eq!(
+            login_marker(&LoginName::Email("Ada@Example.com".into())).0,
+            "EMAIL#ada@example.com"
+        );
+        assert_eq!(
+            login_marker(&LoginName::Username("x".repeat(33))).0,
+            "USERNAME#"
+        );
     }
 }

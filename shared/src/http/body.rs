@@ -100,16 +100,23 @@ impl<'de> serde::de::Visitor<'de> for UniqueNamesVisitor {
     }
 }
 
-fn integer(value: &Value) -> Result<i64, String> {
-    match value {
-        Value::Number(n) => n.as_i64().ok_or_else(|| {
-            if n.is_f64() {
-                "must be an integer".to_owned()
-            } else {
-                "is out of range".to_owned()
-            }
-        }),
-        _ => Err("must be an integer".into()),
+/// Largest magnitude an `f64` holds exactly; an integral float past it may not be the number sent.
+const EXACT_F64_MAX: f64 = 9_007_199_254_740_992.0;
+
+/// A JSON integer. As in JSON Schema, a number with a zero fraction (`5.0`,
+/// `1e2`) is one: JSON does not tell them apart, and some encoders write them so.
+pub fn integer(value: &Value) -> Result<i64, String> {
+    let Value::Number(n) = value else {
+        return Err("must be an integer".into());
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() != 0.0 || !f.is_finite() => Err("must be an integer".into()),
+        // In range and exact, so the cast keeps the value.
+        Some(f) if f.abs() <= EXACT_F64_MAX => Ok(f as i64),
+        _ => Err("is out of range".into()),
     }
 }
 
@@ -414,6 +421,40 @@ mod tests {
                 ("zz", "is not a known field"),
             ]
         );
+    }
+
+    #[test]
+    fn integral_floats_are_integers() {
+        for (text, expected) in [
+            ("49.0", Ok(49)),
+            ("1e2", Ok(100)),
+            ("-3.0", Ok(-3)),
+            ("-0.0", Ok(0)),
+            ("0.5", Err("must be an integer")),
+            ("2.5890419884777833e-42", Err("must be an integer")),
+            ("1e300", Err("is out of range")),
+            ("9007199254740994.0", Err("is out of range")),
+            ("true", Err("must be an integer")),
+        ] {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(integer(&value), expected.map_err(str::to_owned), "{text}");
+        }
+    }
+
+    #[test]
+    fn non_utf8_body_is_malformed_json() {
+        // API Gateway hands over bytes it cannot read as text in base64, so they
+        // arrive as a binary body.
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/x")
+            .header("content-type", "application/json")
+            .body(Body::Binary(vec![0xff, 0xfe, b'{', 0x9b]))
+            .unwrap();
+        assert!(matches!(
+            JsonBody::from_request(&req),
+            Err(Error::MalformedJson(_))
+        ));
     }
 
     #[test]

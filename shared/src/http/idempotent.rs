@@ -106,3 +106,38 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::HeaderValue;
+
+    fn with_key(value: HeaderValue) -> Request {
+        lambda_http::http::Request::builder()
+            .header(idempotency::HEADER, value)
+            .body(Body::Empty)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_key_that_is_not_visible_ascii_is_422() {
+        for value in [
+            HeaderValue::from_bytes(b"\xd7\xf8\x9b").unwrap(),
+            HeaderValue::from_static("two words"),
+            HeaderValue::from_static(""),
+        ] {
+            match idempotency_key(&with_key(value.clone())) {
+                Err(Error::Validation(errors)) => assert_eq!(errors[0].field, "Idempotency-Key"),
+                other => panic!(
+                    "{value:?}: {:?}",
+                    other.map(|k| k.map(|k| k.as_str().to_owned()))
+                ),
+            }
+        }
+        let key = idempotency_key(&with_key(HeaderValue::from_static("9b2f6c1e"))).unwrap();
+        assert_eq!(
+            key.map(|k| k.as_str().to_owned()).as_deref(),
+            Some("9b2f6c1e")
+        );
+    }
+}

@@ -95,24 +95,22 @@ pub fn order_request(req: &Request) -> Result<OrderRequest, Error> {
                         body.reject(&format!("items[{i}].quantity"), "is required");
                         None
                     }
-                    Some(value) => {
-                        match value.as_i64().filter(|_| value.is_i64() || value.is_u64()) {
-                            Some(n) => match Quantity::parse(n) {
-                                Ok(q) => Some(q),
-                                Err(m) => {
-                                    body.reject(&format!("items[{i}].quantity"), m);
-                                    None
-                                }
-                            },
-                            None => {
-                                body.reject(
-                                    &format!("items[{i}].quantity"),
-                                    "must be an integer from 1 to 100",
-                                );
+                    Some(value) => match super::body::integer(&value) {
+                        Ok(n) => match Quantity::parse(n) {
+                            Ok(q) => Some(q),
+                            Err(m) => {
+                                body.reject(&format!("items[{i}].quantity"), m);
                                 None
                             }
+                        },
+                        Err(_) => {
+                            body.reject(
+                                &format!("items[{i}].quantity"),
+                                "must be an integer from 1 to 100",
+                            );
+                            None
                         }
-                    }
+                    },
                 };
                 for extra in fields.keys() {
                     body.reject(&format!("items[{i}].{extra}"), "is not a known field");
@@ -277,5 +275,43 @@ impl OrderById {
             json(StatusCode::OK, &order)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<OrderRequest, Error> {
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/orders")
+            .header("content-type", "application/json")
+            .body(Body::Text(body.to_owned()))
+            .unwrap();
+        order_request(&req)
+    }
+
+    #[test]
+    fn an_integral_float_is_a_quantity() {
+        let order =
+            parse(r#"{"items": [{"product_id": "01KDVDNA000000000001FET000", "quantity": 49.0}]}"#)
+                .unwrap();
+        assert_eq!(order.lines()[0].quantity.get(), 49);
+    }
+
+    #[test]
+    fn a_fraction_is_not_a_quantity() {
+        for quantity in ["2.5", "1e-9", "\"3\"", "101.0", "0"] {
+            let body = format!(
+                r#"{{"items": [{{"product_id": "01KDVDNA000000000001FET000", "quantity": {quantity}}}]}}"#
+            );
+            match parse(&body) {
+                Err(Error::Validation(errors)) => {
+                    assert_eq!(errors[0].field, "items[0].quantity", "{quantity}")
+                }
+                other => panic!("{quantity}: {other:?}"),
+            }
+        }
     }
 }

@@ -238,3 +238,37 @@ impl AdminProducts {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_if_match(value: HeaderValue) -> Request {
+        lambda_http::http::Request::builder()
+            .header(header::IF_MATCH, value)
+            .body(Body::Empty)
+            .unwrap()
+    }
+
+    #[test]
+    fn an_if_match_that_names_no_version_is_412() {
+        for value in [
+            HeaderValue::from_bytes(b"\"\xd7\"").unwrap(),
+            HeaderValue::from_static("W/\"3\""),
+            HeaderValue::from_static("\"x\""),
+        ] {
+            assert!(
+                matches!(
+                    if_match(&with_if_match(value.clone())),
+                    Err(Error::PreconditionFailed)
+                ),
+                "{value:?}"
+            );
+        }
+        assert!(
+            if_match(&with_if_match(HeaderValue::from_static("\"3\"")))
+                .unwrap()
+                .is_some()
+        );
+    }
+}
