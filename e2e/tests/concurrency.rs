@@ -256,6 +256,24 @@ async fn duplicate_deliveries_of_one_event_send_one_mail() {
     assert_eq!(note.body["attempts"], 1, "claimed once: {}", note.text);
 }
 
+/// Exactly one registration won; every other one lost with `code`.
+fn assert_one_201_and_409s(answers: &[Answer], code: &str) {
+    assert_eq!(
+        answers.iter().filter(|a| a.status == 201).count(),
+        1,
+        "{:?}",
+        statuses(answers)
+    );
+    for answer in answers.iter().filter(|a| a.status != 201) {
+        assert_eq!(
+            (answer.status, answer.code()),
+            (409, code),
+            "{}",
+            answer.text
+        );
+    }
+}
+
 #[tokio::test]
 async fn twenty_concurrent_registrations_of_one_username_give_one_201() {
     let name = unique("race");
@@ -270,20 +288,7 @@ async fn twenty_concurrent_registrations_of_one_username_give_one_201() {
         }
     }))
     .await;
-    assert_eq!(
-        answers.iter().filter(|a| a.status == 201).count(),
-        1,
-        "{:?}",
-        statuses(&answers)
-    );
-    for answer in answers.iter().filter(|a| a.status != 201) {
-        assert_eq!(
-            (answer.status, answer.code()),
-            (409, "username_taken"),
-            "{}",
-            answer.text
-        );
-    }
+    assert_one_201_and_409s(&answers, "username_taken");
 }
 
 #[tokio::test]
@@ -305,20 +310,7 @@ async fn twenty_concurrent_registrations_of_one_email_give_one_201() {
         }
     }))
     .await;
-    assert_eq!(
-        answers.iter().filter(|a| a.status == 201).count(),
-        1,
-        "{:?}",
-        statuses(&answers)
-    );
-    for answer in answers.iter().filter(|a| a.status != 201) {
-        assert_eq!(
-            (answer.status, answer.code()),
-            (409, "email_taken"),
-            "{}",
-            answer.text
-        );
-    }
+    assert_one_201_and_409s(&answers, "email_taken");
 }
 
 #[tokio::test]
