@@ -42,6 +42,15 @@ pub struct Options {
     pub parameters: Vec<(String, String)>,
     /// How often the scheduled functions run (EventBridge's `rate(1 minute)` when deployed).
     pub schedule_every: Duration,
+    /// Build and run the functions with the release profile (the benchmark).
+    pub release: bool,
+    /// Extra variables for the cargo builds (e.g. the target and flags of
+    /// `cargo lambda build`, so the same artifacts are reused).
+    pub cargo_env: Vec<(String, String)>,
+    /// Feed the payment-events queue to its consumer, as Lambda's event source
+    /// mapping does. The benchmark turns it off so the consumer does not run
+    /// beside what it measures.
+    pub consume_queue: bool,
 }
 
 fn port(var: &str, default: u16) -> u16 {
@@ -64,6 +73,9 @@ impl Options {
             function_env: Vec::new(),
             schedule_every: Duration::from_secs(10),
             parameters: vec![("PaymentEventsVisibilityTimeout".into(), "10".into())],
+            release: false,
+            cargo_env: Vec::new(),
+            consume_queue: true,
         }
     }
 
@@ -86,6 +98,9 @@ impl Options {
             schedule_every: Duration::from_secs(2),
             // Seconds, so a failing message reaches the DLQ within a test.
             parameters: vec![("PaymentEventsVisibilityTimeout".into(), "2".into())],
+            release: false,
+            cargo_env: Vec::new(),
+            consume_queue: true,
         }
     }
 }
@@ -358,7 +373,13 @@ impl Stack {
             .collect();
         let build_log = dir.join("build.log");
         let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo.current_dir(&root).arg("build");
+        cargo
+            .current_dir(&root)
+            .envs(options.cargo_env.iter().map(|(k, v)| (k, v)))
+            .arg("build");
+        if options.release {
+            cargo.arg("--release");
+        }
         for bin in &binaries {
             cargo.args(["--bin", bin]);
         }
@@ -402,7 +423,11 @@ impl Stack {
             ])
             .arg(options.api_port.to_string())
             .arg("--concurrency")
-            .arg(options.concurrency.to_string());
+            .arg(options.concurrency.to_string())
+            .envs(options.cargo_env.iter().map(|(k, v)| (k, v)));
+        if options.release {
+            watch.arg("--release");
+        }
         if !options.hot_reload {
             watch.arg("--ignore-changes");
         }
@@ -468,17 +493,21 @@ impl Stack {
             .get(CONSUMED_QUEUE)
             .cloned()
             .ok_or_else(|| fail(format!("template.yaml declares no {CONSUMED_QUEUE}")))?;
-        let poller = tokio::spawn(crate::poller::run(
-            sqs.clone(),
-            queue_url,
-            api_url.clone(),
-            CONSUMER.to_owned(),
-            dir.join("poller.log"),
-        ));
-        describe.push(format!(
-            "  queue poller                      {CONSUMED_QUEUE} -> {CONSUMER}   (log: {})",
-            dir.join("poller.log").display()
-        ));
+        let poller = if options.consume_queue {
+            describe.push(format!(
+                "  queue poller                      {CONSUMED_QUEUE} -> {CONSUMER}   (log: {})",
+                dir.join("poller.log").display()
+            ));
+            tokio::spawn(crate::poller::run(
+                sqs.clone(),
+                queue_url,
+                api_url.clone(),
+                CONSUMER.to_owned(),
+                dir.join("poller.log"),
+            ))
+        } else {
+            tokio::spawn(async {})
+        };
         Ok(Self {
             procs,
             scheduler,
