@@ -123,7 +123,7 @@ fn build(venv_bin: &std::path::Path) -> Result<Duration> {
         std::env::var("PATH").unwrap_or_default()
     );
     for (extra, log) in [
-        (vec![], "build.log"),
+        (vec![], "lambda-build.log"),
         (
             vec![
                 "--output-format",
