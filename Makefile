@@ -4,7 +4,7 @@
 CARGO ?= cargo
 DEV := $(CARGO) run --quiet --package dev --
 
-.PHONY: help dev test lint template build e2e events deploy-localstack mail install fuzz clean
+.PHONY: help dev test lint template build e2e events deploy-localstack mail install fuzz bench clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,16 @@ fuzz: ## fuzz request parsing and validation, FUZZ_SECONDS (default 60) per targ
 
 mail: ## print the mail the running local stack sent
 	$(DEV) mail
+
+# The target and flags `cargo lambda build` passes (on x86_64 it adds
+# target-cpu=haswell): the benchmark is built with the same, so the crates its
+# dependency graph shares with the functions are compiled once.
+HOST := $(shell rustc -vV | sed -n 's/^host: //p')
+BENCH_ENV := CARGO_BUILD_TARGET=$(HOST) \
+	$(if $(findstring x86_64,$(HOST)),CARGO_BUILD_RUSTFLAGS="-C target-cpu=haswell")
+
+bench: ## build the release bootstraps, measure every function, write BENCHMARKS.md
+	$(BENCH_ENV) $(CARGO) run --release --locked --package bench --bin bench
 
 install: ## install the emulators and cargo-lambda into .local/
 	$(DEV) install

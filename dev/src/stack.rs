@@ -44,6 +44,15 @@ pub struct Options {
     pub schedule_every: Duration,
     /// Install Schemathesis too and name it to the clients (`make test` runs it).
     pub schemathesis: bool,
+    /// Build and run the functions with the release profile (the benchmark).
+    pub release: bool,
+    /// Extra variables for the cargo builds (e.g. the target and flags of
+    /// `cargo lambda build`, so the same artifacts are reused).
+    pub cargo_env: Vec<(String, String)>,
+    /// Feed the payment-events queue to its consumer, as Lambda's event source
+    /// mapping does. The benchmark turns it off so the consumer does not run
+    /// beside what it measures.
+    pub consume_queue: bool,
 }
 
 fn port(var: &str, default: u16) -> u16 {
@@ -67,6 +76,9 @@ impl Options {
             schedule_every: Duration::from_secs(10),
             schemathesis: false,
             parameters: vec![("PaymentEventsVisibilityTimeout".into(), "10".into())],
+            release: false,
+            cargo_env: Vec::new(),
+            consume_queue: true,
         }
     }
 
@@ -90,6 +102,9 @@ impl Options {
             schemathesis: true,
             // Seconds, so a failing message reaches the DLQ within a test.
             parameters: vec![("PaymentEventsVisibilityTimeout".into(), "2".into())],
+            release: false,
+            cargo_env: Vec::new(),
+            consume_queue: true,
         }
     }
 }
@@ -366,7 +381,13 @@ impl Stack {
             .collect();
         let build_log = dir.join("build.log");
         let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo.current_dir(&root).arg("build");
+        cargo
+            .current_dir(&root)
+            .envs(options.cargo_env.iter().map(|(k, v)| (k, v)))
+            .arg("build");
+        if options.release {
+            cargo.arg("--release");
+        }
         for bin in &binaries {
             cargo.args(["--bin", bin]);
         }
@@ -410,7 +431,11 @@ impl Stack {
             ])
             .arg(options.api_port.to_string())
             .arg("--concurrency")
-            .arg(options.concurrency.to_string());
+            .arg(options.concurrency.to_string())
+            .envs(options.cargo_env.iter().map(|(k, v)| (k, v)));
+        if options.release {
+            watch.arg("--release");
+        }
         if !options.hot_reload {
             watch.arg("--ignore-changes");
         }
@@ -482,17 +507,21 @@ impl Stack {
             .get(CONSUMED_QUEUE)
             .cloned()
             .ok_or_else(|| fail(format!("template.yaml declares no {CONSUMED_QUEUE}")))?;
-        let poller = tokio::spawn(crate::poller::run(
-            sqs.clone(),
-            queue_url,
-            api_url.clone(),
-            CONSUMER.to_owned(),
-            dir.join("poller.log"),
-        ));
-        describe.push(format!(
-            "  queue poller                      {CONSUMED_QUEUE} -> {CONSUMER}   (log: {})",
-            dir.join("poller.log").display()
-        ));
+        let poller = if options.consume_queue {
+            describe.push(format!(
+                "  queue poller                      {CONSUMED_QUEUE} -> {CONSUMER}   (log: {})",
+                dir.join("poller.log").display()
+            ));
+            tokio::spawn(crate::poller::run(
+                sqs.clone(),
+                queue_url,
+                api_url.clone(),
+                CONSUMER.to_owned(),
+                dir.join("poller.log"),
+            ))
+        } else {
+            tokio::spawn(async {})
+        };
         Ok(Self {
             procs,
             scheduler,

@@ -1,0 +1,509 @@
+//! The measurements: bootstraps against the Runtime API harness, the raw
+//! DynamoDB round trip, Argon2id, the login enumeration test, and requests
+//! through the whole local stack.
+
+use crate::Plan;
+use crate::cases::{self, FLOOR, FUNCTIONS, Request, Seeds};
+use crate::runtime_api::RuntimeApi;
+use dev::{Result, fail, root};
+use futures::StreamExt;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// One repeat's figures for one function in the harness.
+pub struct FunctionRun {
+    pub init: Vec<Duration>,
+    pub first: Vec<Duration>,
+    pub warm: Vec<Duration>,
+    pub rss_kib: u64,
+}
+
+pub struct Run {
+    pub functions: HashMap<String, FunctionRun>,
+    pub get_item: Vec<Duration>,
+}
+
+pub struct Enumeration {
+    pub known: Vec<Duration>,
+    pub known_wrong: Vec<Duration>,
+    pub unknown: Vec<Duration>,
+}
+
+pub struct StackFigures {
+    pub latencies: Vec<Duration>,
+    pub wall: Duration,
+}
+
+/// (function, concurrency) → figures.
+pub type ThroughStack = Vec<(String, usize, StackFigures)>;
+
+pub struct Sizes {
+    /// function → (bootstrap bytes, zip bytes)
+    pub files: HashMap<String, (u64, u64)>,
+}
+
+pub fn bootstrap(function: &str) -> PathBuf {
+    root()
+        .join("target/lambda")
+        .join(function)
+        .join("bootstrap")
+}
+
+pub fn sizes() -> Result<Sizes> {
+    let mut files = HashMap::new();
+    for function in FUNCTIONS.iter().map(|(f, _)| *f).chain([FLOOR]) {
+        let size = |path: PathBuf| {
+            std::fs::metadata(&path)
+                .map(|m| m.len())
+                .map_err(|e| fail(format!("{}: {e}", path.display())))
+        };
+        let binary = size(bootstrap(function))?;
+        let zip = size(
+            root()
+                .join("target/lambda-zip")
+                .join(function)
+                .join("bootstrap.zip"),
+        )?;
+        files.insert(function.to_owned(), (binary, zip));
+    }
+    Ok(Sizes { files })
+}
+
+pub struct Harness {
+    env: Vec<(String, String)>,
+    templates: HashMap<String, Value>,
+    logs: PathBuf,
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix("VmHWM:")
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+        })
+        .unwrap_or(0)
+}
+
+struct Process {
+    child: Child,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Harness {
+    pub fn new(env: Vec<(String, String)>) -> Result<Self> {
+        let mut templates = HashMap::new();
+        for (function, _) in FUNCTIONS {
+            let path = root().join("events").join(format!("{function}.json"));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+            let value: Value = serde_json::from_str(&text)
+                .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+            templates.insert(function.to_owned(), value);
+        }
+        let logs = dev::local_dir().join("bench/functions");
+        std::fs::create_dir_all(&logs).map_err(|e| fail(e.to_string()))?;
+        Ok(Self {
+            env,
+            templates,
+            logs,
+        })
+    }
+
+    fn spawn(&self, function: &str, api: &RuntimeApi) -> Result<Process> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.logs.join(format!("{function}.log")))
+            .map_err(|e| fail(e.to_string()))?;
+        let err = log.try_clone().map_err(|e| fail(e.to_string()))?;
+        let dir = bootstrap(function)
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+        let child = Command::new(bootstrap(function))
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("LAMBDA_TASK_ROOT", &dir)
+            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{function}"),
+            )
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| fail(format!("starting {function}: {e}")))?;
+        Ok(Process { child })
+    }
+
+    fn event(&self, function: &str, seeds: &Seeds) -> Result<(Request, Vec<u8>)> {
+        if function == FLOOR {
+            return Ok((Request::Raw(Value::Null), b"{}".to_vec()));
+        }
+        let request = cases::request(function, seeds).map_err(fail)?;
+        let template = self.templates.get(function).unwrap_or(&Value::Null);
+        let event = cases::api_gateway_event(template, &request);
+        let bytes = serde_json::to_vec(&event).map_err(|e| fail(e.to_string()))?;
+        Ok((request, bytes))
+    }
+
+    fn check(function: &str, request: &Request, answer: &[u8]) -> Result<()> {
+        if function == FLOOR {
+            return if answer == br#"{"ok":true}"# {
+                Ok(())
+            } else {
+                Err(fail(format!(
+                    "the floor answered {}",
+                    String::from_utf8_lossy(answer)
+                )))
+            };
+        }
+        cases::check(function, request, answer).map_err(fail)
+    }
+
+    fn invoke(
+        &self,
+        function: &str,
+        api: &RuntimeApi,
+        process: &mut Process,
+        seeds: &Seeds,
+    ) -> Result<Duration> {
+        let (request, event) = self.event(function, seeds)?;
+        let outcome = api
+            .invoke(&mut process.child, event, Duration::from_secs(30))
+            .map_err(|e| fail(format!("{function}: {e}")))?;
+        if !outcome.ok {
+            return Err(fail(format!(
+                "{function} reported an error: {}",
+                String::from_utf8_lossy(&outcome.body)
+            )));
+        }
+        Self::check(function, &request, &outcome.body)?;
+        Ok(outcome.elapsed)
+    }
+
+    /// A fresh process and its init time.
+    fn start(&self, function: &str) -> Result<(RuntimeApi, Process, Duration)> {
+        let api = RuntimeApi::start(function).map_err(|e| fail(e.to_string()))?;
+        let spawned = Instant::now();
+        let mut process = self.spawn(function, &api)?;
+        let ready = api
+            .wait_ready(&mut process.child, Duration::from_secs(20))
+            .map_err(|e| {
+                fail(format!(
+                    "{function}: {e}; see {}",
+                    self.logs.join(format!("{function}.log")).display()
+                ))
+            })?;
+        Ok((api, process, ready.saturating_duration_since(spawned)))
+    }
+
+    fn function(&self, function: &str, plan: &Plan, seeds: &Seeds) -> Result<FunctionRun> {
+        let mut init = Vec::with_capacity(plan.cold);
+        let mut first = Vec::with_capacity(plan.cold);
+        for _ in 0..plan.cold {
+            let (api, mut process, took) = self.start(function)?;
+            init.push(took);
+            first.push(self.invoke(function, &api, &mut process, seeds)?);
+        }
+        let (api, mut process, _) = self.start(function)?;
+        let mut warm = Vec::with_capacity(plan.warm);
+        for i in 0..plan.warmup + plan.warm {
+            let took = self.invoke(function, &api, &mut process, seeds)?;
+            if i >= plan.warmup {
+                warm.push(took);
+            }
+        }
+        let rss_kib = peak_rss_kib(process.child.id());
+        Ok(FunctionRun {
+            init,
+            first,
+            warm,
+            rss_kib,
+        })
+    }
+
+    pub fn run_all(&self, plan: &Plan, seeds: &Seeds) -> Result<HashMap<String, FunctionRun>> {
+        let mut runs = HashMap::new();
+        for function in [FLOOR].into_iter().chain(FUNCTIONS.iter().map(|(f, _)| *f)) {
+            let run = self.function(function, plan, seeds)?;
+            println!(
+                "    {function:<22} init p50 {:>6.2} ms   first {:>6.2} ms   warm p50 {:>6.3} ms p99 {:>6.3} ms   RSS {:>5.1} MiB",
+                ms(crate::report::percentile(&run.init, 50.0)),
+                ms(crate::report::percentile(&run.first, 50.0)),
+                ms(crate::report::percentile(&run.warm, 50.0)),
+                ms(crate::report::percentile(&run.warm, 99.0)),
+                run.rss_kib as f64 / 1024.0
+            );
+            runs.insert(function.to_owned(), run);
+        }
+        Ok(runs)
+    }
+
+    /// Login with known names (right and wrong password) and unknown names,
+    /// interleaved on one warm process.
+    pub fn enumeration(&self, seeds: &Seeds, known: &[String], plan: &Plan) -> Result<Enumeration> {
+        let function = "login";
+        let (api, mut process, _) = self.start(function)?;
+        for _ in 0..5 {
+            self.invoke(function, &api, &mut process, seeds)?;
+        }
+        let template = self.templates.get(function).unwrap_or(&Value::Null);
+        let mut login = |name: &str, password: &str, expect: u16| -> Result<Duration> {
+            let request = Request::Http {
+                method: "POST",
+                path: "/users/login".into(),
+                query: Vec::new(),
+                id: None,
+                headers: Vec::new(),
+                body: Some(serde_json::json!({"username": name, "password": password})),
+                expect,
+            };
+            let event = serde_json::to_vec(&cases::api_gateway_event(template, &request))
+                .map_err(|e| fail(e.to_string()))?;
+            let outcome = api
+                .invoke(&mut process.child, event, Duration::from_secs(30))
+                .map_err(|e| fail(format!("login: {e}")))?;
+            cases::check(function, &request, &outcome.body).map_err(fail)?;
+            Ok(outcome.elapsed)
+        };
+        let mut result = Enumeration {
+            known: Vec::new(),
+            known_wrong: Vec::new(),
+            unknown: Vec::new(),
+        };
+        for name in known.iter().take(plan.enumeration_names) {
+            let unknown = format!("u{}", ulid::Ulid::new().to_string().to_lowercase());
+            result.unknown.push(login(&unknown, cases::PASSWORD, 401)?);
+            result.known.push(login(name, cases::PASSWORD, 200)?);
+            result
+                .known_wrong
+                .push(login(name, "not the passphrase at all", 401)?);
+        }
+        Ok(result)
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn product_key(
+    product_id: &str,
+) -> Result<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let id = shared::domain::ProductId::parse(product_id)
+        .ok_or_else(|| fail(format!("{product_id} is not a product id")))?;
+    Ok(shared::aws::products_table::key(&id))
+}
+
+/// Sends `count` GetItems, 8 at a time: a fresh DynamoDB Local JVM is markedly
+/// slower for its first ~10⁴ requests.
+pub async fn warm_dynamodb(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    product_id: &str,
+    count: usize,
+) -> Result<()> {
+    let key = product_key(product_id)?;
+    let failures = futures::stream::iter(0..count)
+        .map(|_| {
+            client
+                .get_item()
+                .table_name(table)
+                .set_key(Some(key.clone()))
+                .send()
+        })
+        .buffer_unordered(8)
+        .filter(|r| std::future::ready(r.is_err()))
+        .count()
+        .await;
+    if failures > 0 {
+        return Err(fail(format!("{failures} warm-up GetItems failed")));
+    }
+    Ok(())
+}
+
+/// One GetItem round trip from the benchmark itself, `count` times in a row.
+pub async fn raw_get_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    product_id: &str,
+    count: usize,
+) -> Result<Vec<Duration>> {
+    let key = product_key(product_id)?;
+    let mut took = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = Instant::now();
+        let out = client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key.clone()))
+            .send()
+            .await
+            .map_err(|e| fail(format!("GetItem: {e:?}")))?;
+        took.push(started.elapsed());
+        if out.item().is_none() {
+            return Err(fail("GetItem found no seeded product"));
+        }
+    }
+    Ok(took)
+}
+
+/// Argon2id hashes at the contract's parameters, in this (release) process.
+pub fn argon2() -> Vec<Duration> {
+    let hasher = shared::auth::PasswordHasher::new();
+    (0..10)
+        .map(|_| {
+            let started = Instant::now();
+            let _ = hasher.hash_blocking(cases::PASSWORD);
+            started.elapsed()
+        })
+        .collect()
+}
+
+async fn stack_request(
+    client: &reqwest::Client,
+    base: &str,
+    function: &str,
+    seeds: &Seeds,
+) -> Result<Duration> {
+    let request = cases::request(function, seeds).map_err(fail)?;
+    let started = Instant::now();
+    match &request {
+        Request::Http {
+            method,
+            path,
+            query,
+            headers,
+            body,
+            expect,
+            ..
+        } => {
+            let method: reqwest::Method = method.parse().map_err(|_| fail("a method"))?;
+            let mut builder = client.request(method, format!("{base}{path}")).query(query);
+            for (k, v) in headers {
+                builder = builder.header(*k, v);
+            }
+            if let Some(body) = body {
+                builder = builder.json(body);
+            }
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| fail(format!("{function}: {e}")))?;
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            let took = started.elapsed();
+            if status != *expect {
+                return Err(fail(format!(
+                    "{function} through the stack answered {status} (expected {expect}): {text}"
+                )));
+            }
+            Ok(took)
+        }
+        Request::Raw(event) => {
+            let response = client
+                .post(format!(
+                    "{base}/2015-03-31/functions/{function}/invocations"
+                ))
+                .json(event)
+                .send()
+                .await
+                .map_err(|e| fail(format!("{function}: {e}")))?;
+            let bytes = response.bytes().await.unwrap_or_default();
+            let took = started.elapsed();
+            cases::check(function, &request, &bytes).map_err(fail)?;
+            Ok(took)
+        }
+    }
+}
+
+async fn load(
+    client: &reqwest::Client,
+    base: &str,
+    function: &str,
+    seeds: &Seeds,
+    concurrency: usize,
+    count: usize,
+) -> Result<StackFigures> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers = (0..concurrency).map(|_| {
+        let next = next.clone();
+        async move {
+            let mut took = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < count {
+                took.push(stack_request(client, base, function, seeds).await?);
+            }
+            Ok::<_, dev::Failure>(took)
+        }
+    });
+    let mut latencies = Vec::with_capacity(count);
+    for result in futures::future::join_all(workers).await {
+        latencies.extend(result?);
+    }
+    Ok(StackFigures {
+        latencies,
+        wall: started.elapsed(),
+    })
+}
+
+pub async fn through_stack(base: &str, seeds: &Seeds, plan: &Plan) -> Result<ThroughStack> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(16)
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let mut out = Vec::new();
+    for (function, _) in FUNCTIONS {
+        for concurrency in [1, 8] {
+            // Warm-up at the same concurrency, so every instance has started.
+            load(
+                &client,
+                base,
+                function,
+                seeds,
+                concurrency,
+                plan.stack_warmup,
+            )
+            .await?;
+            let figures = load(
+                &client,
+                base,
+                function,
+                seeds,
+                concurrency,
+                plan.stack_requests,
+            )
+            .await?;
+            println!(
+                "    {function:<22} c={concurrency}  p50 {:>6.2} ms  p99 {:>6.2} ms  {:>6.0} req/s",
+                ms(crate::report::percentile(&figures.latencies, 50.0)),
+                ms(crate::report::percentile(&figures.latencies, 99.0)),
+                figures.latencies.len() as f64 / figures.wall.as_secs_f64()
+            );
+            out.push((function.to_owned(), concurrency, figures));
+        }
+    }
+    Ok(out)
+}

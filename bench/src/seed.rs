@@ -1,0 +1,243 @@
+//! The data the measured requests hit, created through the local stack's HTTP
+//! API as any client would: a customer, the local admin's token, a product
+//! with plenty of stock, an order, its payment, a notification, the pools of
+//! items that some writes use up, and the known names for the login
+//! enumeration test.
+
+use crate::Plan;
+use crate::cases::{PASSWORD, Seeds, order_body, product_body};
+use dev::{Result, fail};
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+pub struct Seeded {
+    pub seeds: Seeds,
+    /// Registered usernames (password `PASSWORD`) nobody else logs in with.
+    pub known: Vec<String>,
+}
+
+struct Api {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        idempotency: bool,
+        body: Option<&Value>,
+        expect: u16,
+    ) -> Result<Value> {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if idempotency {
+            request = request.header("idempotency-key", ulid::Ulid::new().to_string());
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| fail(format!("{method} {path}: {e}")))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        if status != expect {
+            return Err(fail(format!(
+                "{method} {path} answered {status} (expected {expect}): {text}"
+            )));
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn register(&self, name: &str) -> Result<Value> {
+        let body =
+            json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD});
+        self.call(
+            reqwest::Method::POST,
+            "/users/register",
+            None,
+            false,
+            Some(&body),
+            201,
+        )
+        .await
+    }
+
+    async fn login(&self, name: &str, password: &str) -> Result<Value> {
+        let body = json!({"username": name, "password": password});
+        self.call(
+            reqwest::Method::POST,
+            "/users/login",
+            None,
+            false,
+            Some(&body),
+            200,
+        )
+        .await
+    }
+}
+
+fn text(value: &Value, pointer: &str) -> Result<String> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| fail(format!("no {pointer} in {value}")))
+}
+
+pub async fn seed(base: &str, plan: &Plan) -> Result<Seeded> {
+    let api = Api {
+        client: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| fail(e.to_string()))?,
+        base: base.to_owned(),
+    };
+    let stamp = ulid::Ulid::new().to_string().to_lowercase();
+    let username = format!("bench_{}", &stamp[..20]);
+    let user = api.register(&username).await?;
+    let user_id = text(&user, "/id")?;
+    let email = text(&user, "/email")?;
+    let user_token = text(&api.login(&username, PASSWORD).await?, "/access_token")?;
+    let admin_token = text(
+        &api.login(dev::stack::ADMIN_USERNAME, &dev::stack::admin_password())
+            .await?,
+        "/access_token",
+    )?;
+    use reqwest::Method;
+    let product = api
+        .call(
+            Method::POST,
+            "/products",
+            Some(&admin_token),
+            false,
+            Some(&product_body("Bench Mug", 1_000_000)),
+            201,
+        )
+        .await?;
+    let product_id = text(&product, "/id")?;
+    let order = api
+        .call(
+            Method::POST,
+            "/orders",
+            Some(&user_token),
+            false,
+            Some(&order_body(&product_id)),
+            201,
+        )
+        .await?;
+    let order_id = text(&order, "/id")?;
+    let payment = api
+        .call(
+            Method::POST,
+            "/payments",
+            Some(&user_token),
+            true,
+            Some(&json!({"order_id": order_id, "payment_method": "pm_card_visa"})),
+            201,
+        )
+        .await?;
+    let payment_id = text(&payment, "/id")?;
+    let notification = api
+        .call(
+            Method::POST,
+            "/notifications",
+            Some(&admin_token),
+            false,
+            Some(&json!({"channel": "email", "recipient": email, "subject": "Seeded", "message": "For the benchmark."})),
+            202,
+        )
+        .await?;
+    let notification_id = text(&notification, "/id")?;
+
+    let size = plan.pool_size();
+    println!("  pools: {size} orders to cancel, {size} to pay, {size} products to archive");
+    let api = &api;
+    let orders = |n: usize| {
+        let token = user_token.clone();
+        let product_id = product_id.clone();
+        futures::stream::iter(0..n)
+            .map(move |_| {
+                let token = token.clone();
+                let body = order_body(&product_id);
+                async move {
+                    let order = api
+                        .call(
+                            Method::POST,
+                            "/orders",
+                            Some(&token),
+                            false,
+                            Some(&body),
+                            201,
+                        )
+                        .await?;
+                    text(&order, "/id")
+                }
+            })
+            .buffer_unordered(8)
+            .try_collect::<VecDeque<String>>()
+    };
+    let to_cancel = orders(size).await?;
+    let to_pay = orders(size).await?;
+    let to_archive = futures::stream::iter(0..size)
+        .map(|i| {
+            let token = admin_token.clone();
+            async move {
+                let product = api
+                    .call(
+                        Method::POST,
+                        "/products",
+                        Some(&token),
+                        false,
+                        Some(&product_body(&format!("Archived Mug {i}"), 1)),
+                        201,
+                    )
+                    .await?;
+                text(&product, "/id")
+            }
+        })
+        .buffer_unordered(8)
+        .try_collect::<VecDeque<String>>()
+        .await?;
+    println!(
+        "  {} known names for the login enumeration test",
+        plan.enumeration_names
+    );
+    let known = futures::stream::iter(0..plan.enumeration_names)
+        .map(|i| {
+            let name = format!("k{i}_{}", &stamp[..20]);
+            async move { api.register(&name).await.map(|_| name) }
+        })
+        .buffer_unordered(4)
+        .try_collect::<Vec<String>>()
+        .await?;
+    Ok(Seeded {
+        seeds: Seeds {
+            username,
+            user_id,
+            email,
+            user_token,
+            admin_token,
+            product_id,
+            order_id,
+            payment_id,
+            notification_id,
+            pools: [
+                Mutex::new(to_cancel),
+                Mutex::new(to_pay),
+                Mutex::new(to_archive),
+            ],
+        },
+        known,
+    })
+}
