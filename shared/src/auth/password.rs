@@ -2,10 +2,12 @@
 //! stored as a PHC string. Hashing is CPU work: it runs on the blocking pool.
 
 use crate::Error;
-use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString, rand_core::OsRng};
-use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::Arc;
+use argon2::password_hash::{
+    Output, ParamsString, PasswordHash, PasswordVerifier, Salt, SaltString, rand_core::OsRng,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 pub const MEMORY_KIB: u32 = 19_456;
 pub const ITERATIONS: u32 = 2;
@@ -18,6 +20,11 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$8CHdNTvWNxvPDMrwtb5JOw$
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
+    /// Argon2's 19 MiB of working memory, allocated on first use and reused.
+    /// A fresh buffer per hash, freed on whichever blocking-pool thread ran
+    /// it, left glibc holding one per thread: hundreds of MiB after a
+    /// thousand logins.
+    memory: Arc<Mutex<Vec<Block>>>,
     /// Argon2 verifications run so far (clones share it): shows that a login
     /// naming no account still pays for one.
     verifications: Arc<AtomicU64>,
@@ -35,34 +42,81 @@ impl PasswordHasher {
             .expect("constant Argon2 parameters are valid");
         Self {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            memory: Arc::new(Mutex::new(Vec::new())),
             verifications: Arc::new(AtomicU64::new(0)),
         }
     }
 
+    /// Argon2id of `password` with the raw `salt` into `out`, in the shared buffer.
+    fn hash_into(&self, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+        // A poisoned lock only means another hash panicked; the buffer is
+        // overwritten before it is read.
+        let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+        memory.resize(MEMORY_KIB as usize, Block::default());
+        self.argon2
+            .hash_password_into_with_memory(password, salt, out, memory.as_mut_slice())
+    }
+
     /// Hashes on the current thread; prefer [`Self::hash`] in async code.
     pub fn hash_blocking(&self, password: &str) -> Result<String, Error> {
-        use argon2::PasswordHasher as _;
         let salt = SaltString::generate(&mut OsRng);
-        self.argon2
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(Error::internal("hashing a password"))
+        let phc = (|| {
+            let salt = salt.as_salt();
+            let mut raw = [0u8; Salt::RECOMMENDED_LENGTH * 2];
+            let raw = salt.decode_b64(&mut raw)?;
+            let hash = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+                Ok(self.hash_into(password.as_bytes(), raw, out)?)
+            })?;
+            Ok::<_, argon2::password_hash::Error>(
+                PasswordHash {
+                    algorithm: Algorithm::Argon2id.ident(),
+                    version: Some(Version::V0x13.into()),
+                    params: ParamsString::try_from(self.argon2.params())?,
+                    salt: Some(salt),
+                    hash: Some(hash),
+                }
+                .to_string(),
+            )
+        })();
+        phc.map_err(Error::internal("hashing a password"))
     }
 
     /// True when `password` matches the PHC string. A stored hash that does not
     /// parse counts as a mismatch (and is logged): it can never match.
     pub fn verify_blocking(&self, phc: &str, password: &str) -> bool {
-        match PasswordHash::new(phc) {
-            Ok(parsed) => {
-                self.verifications.fetch_add(1, Ordering::Relaxed);
-                self.argon2
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            }
+        let parsed = match PasswordHash::new(phc) {
+            Ok(parsed) => parsed,
             Err(error) => {
                 tracing::error!(%error, "stored password hash does not parse");
-                false
+                return false;
             }
+        };
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let ours = parsed.algorithm == Algorithm::Argon2id.ident()
+            && parsed.version == Some(Version::V0x13.into())
+            && Params::try_from(&parsed).is_ok_and(|p| {
+                let own = self.argon2.params();
+                (p.m_cost(), p.t_cost(), p.p_cost()) == (own.m_cost(), own.t_cost(), own.p_cost())
+                    && p.keyid().is_empty()
+                    && p.data().is_empty()
+            });
+        match (ours, parsed.salt, parsed.hash) {
+            (true, Some(salt), Some(expected)) => {
+                let mut raw = [0u8; 64];
+                let Ok(raw) = salt.decode_b64(&mut raw) else {
+                    return false;
+                };
+                // `Output`'s equality is constant-time.
+                Output::init_with(expected.len(), |out| {
+                    Ok(self.hash_into(password.as_bytes(), raw, out)?)
+                })
+                .is_ok_and(|computed| computed == expected)
+            }
+            // Hashes made with other parameters verify the library's way.
+            _ => self
+                .argon2
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
         }
     }
 
@@ -101,6 +155,50 @@ mod tests {
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(hasher.verify_blocking(&phc, "a long enough secret"));
         assert!(!hasher.verify_blocking(&phc, "a long enough secreT"));
+    }
+
+    #[test]
+    fn verifies_in_one_reused_buffer_and_agrees_with_the_library() {
+        use argon2::PasswordHasher as _;
+        let hasher = PasswordHasher::new();
+        // A hash the library made verifies through the shared buffer, and ours through the library.
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = hasher
+            .argon2
+            .hash_password(b"a long enough secret", &salt)
+            .unwrap()
+            .to_string();
+        assert!(hasher.verify_blocking(&theirs, "a long enough secret"));
+        assert!(!hasher.verify_blocking(&theirs, "a long enough secreT"));
+        let ours = hasher.hash_blocking("a long enough secret").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            hasher
+                .argon2
+                .verify_password(b"a long enough secret", &parsed)
+                .is_ok()
+        );
+        let buffer = hasher.memory.lock().unwrap();
+        assert_eq!(buffer.len(), MEMORY_KIB as usize);
+        assert_eq!(buffer.capacity(), MEMORY_KIB as usize, "allocated once");
+    }
+
+    #[test]
+    fn hashes_with_other_parameters_still_verify() {
+        use argon2::PasswordHasher as _;
+        let weaker = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = weaker
+            .hash_password(b"old secret", &salt)
+            .unwrap()
+            .to_string();
+        let hasher = PasswordHasher::new();
+        assert!(hasher.verify_blocking(&phc, "old secret"));
+        assert!(!hasher.verify_blocking(&phc, "old secreT"));
     }
 
     #[test]
