@@ -56,6 +56,35 @@ pub const FUNCTIONS: [(&str, Kind); 22] = [
 ];
 
 pub const FLOOR: &str = "bench-floor";
+
+/// `FERROCART_BENCH_ONLY=get-product,health` measures those functions alone
+/// (and the floor), to try a change quickly: the figures are printed and
+/// BENCHMARKS.md is left as it is.
+pub fn only() -> Option<&'static [String]> {
+    static ONLY: std::sync::OnceLock<Option<Vec<String>>> = std::sync::OnceLock::new();
+    ONLY.get_or_init(|| {
+        std::env::var("FERROCART_BENCH_ONLY")
+            .ok()
+            .map(|v| {
+                v.split(',')
+                    .map(|f| f.trim().to_owned())
+                    .filter(|f| !f.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| !v.is_empty())
+    })
+    .as_deref()
+}
+
+/// Whether `function` is measured in this run.
+pub fn selected(function: &str) -> bool {
+    function == FLOOR || only().is_none_or(|only| only.iter().any(|f| f == function))
+}
+
+/// The functions this run measures.
+pub fn functions() -> impl Iterator<Item = &'static str> {
+    FUNCTIONS.iter().map(|(f, _)| *f).filter(|f| selected(f))
+}
 pub const PASSWORD: &str = "a bench passphrase, long enough";
 
 /// The functions that use up an item per call.

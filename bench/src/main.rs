@@ -24,6 +24,8 @@ pub struct Plan {
     pub stack_requests: usize,
     pub enumeration_names: usize,
     pub dynamodb_warmup: usize,
+    /// SQS SendMessage and SES SendEmail round trips to moto per repeat.
+    pub moto_references: usize,
 }
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -44,6 +46,7 @@ impl Plan {
             stack_requests: env_number("FERROCART_BENCH_STACK", 200),
             enumeration_names: 50,
             dynamodb_warmup: 10_000,
+            moto_references: 200,
         }
     }
 
@@ -145,7 +148,7 @@ fn build(venv_bin: &std::path::Path) -> Result<Duration> {
             .envs(cargo_env())
             .args(["lambda", "build", "--release", "--compiler", "cargo"])
             .args(&extra);
-        for (function, _) in cases::FUNCTIONS {
+        for function in cases::functions() {
             cargo.args(["--bin", function]);
         }
         cargo.args(["--bin", cases::FLOOR]);
@@ -196,6 +199,14 @@ async fn run() -> Result<()> {
     let outcome = measure_all(&stack, &plan, machine, build_time, started).await;
     stack.stop();
     let results = outcome?;
+    if let Some(only) = cases::only() {
+        println!(
+            "\nmeasured {} alone in {:.0} s; BENCHMARKS.md left as it is",
+            only.join(", "),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let path = root().join("BENCHMARKS.md");
     report::write(&path, &results)?;
     println!(
@@ -223,6 +234,10 @@ async fn measure_all(
     };
     let dynamodb_endpoint = env("AWS_ENDPOINT_URL_DYNAMODB")?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&dev::stack::sdk_config(&dynamodb_endpoint).await);
+    let moto = dev::stack::sdk_config(&env("AWS_ENDPOINT_URL_SQS")?).await;
+    let sqs = aws_sdk_sqs::Client::new(&moto);
+    let ses = aws_sdk_ses::Client::new(&moto);
+    let sender = env("SENDER_EMAIL")?;
     let products_table = env("PRODUCTS_TABLE")?;
 
     println!(
@@ -266,16 +281,23 @@ async fn measure_all(
             plan.warm,
         )
         .await?;
+        let send_message = measure::raw_send_message(&sqs, plan.moto_references).await?;
+        let send_email = measure::raw_send_email(&ses, &sender, plan.moto_references).await?;
         let seeds_ref = &seeds.seeds;
         let functions = tokio::task::block_in_place(|| harness.run_all(plan, seeds_ref))?;
         runs.push(measure::Run {
             functions,
             get_item,
+            send_message,
+            send_email,
         });
     }
     let argon2 = tokio::task::block_in_place(measure::argon2);
-    let enumeration =
-        tokio::task::block_in_place(|| harness.enumeration(&seeds.seeds, &seeds.known, plan))?;
+    let enumeration = if cases::selected("login") {
+        tokio::task::block_in_place(|| harness.enumeration(&seeds.seeds, &seeds.known, plan))?
+    } else {
+        measure::Enumeration::default()
+    };
 
     println!(
         "[bench 6/7] through the local stack: {} requests at 1 and at 8 concurrent clients",

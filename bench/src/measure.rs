@@ -26,8 +26,11 @@ pub struct FunctionRun {
 pub struct Run {
     pub functions: HashMap<String, FunctionRun>,
     pub get_item: Vec<Duration>,
+    pub send_message: Vec<Duration>,
+    pub send_email: Vec<Duration>,
 }
 
+#[derive(Default)]
 pub struct Enumeration {
     pub known: Vec<Duration>,
     pub known_wrong: Vec<Duration>,
@@ -56,7 +59,7 @@ pub fn bootstrap(function: &str) -> PathBuf {
 
 pub fn sizes() -> Result<Sizes> {
     let mut files = HashMap::new();
-    for function in FUNCTIONS.iter().map(|(f, _)| *f).chain([FLOOR]) {
+    for function in cases::functions().chain([FLOOR]) {
         let size = |path: PathBuf| {
             std::fs::metadata(&path)
                 .map(|m| m.len())
@@ -245,7 +248,7 @@ impl Harness {
 
     pub fn run_all(&self, plan: &Plan, seeds: &Seeds) -> Result<HashMap<String, FunctionRun>> {
         let mut runs = HashMap::new();
-        for function in [FLOOR].into_iter().chain(FUNCTIONS.iter().map(|(f, _)| *f)) {
+        for function in [FLOOR].into_iter().chain(cases::functions()) {
             let run = self.function(function, plan, seeds)?;
             println!(
                 "    {function:<22} init p50 {:>6.2} ms   first {:>6.2} ms   warm p50 {:>6.3} ms p99 {:>6.3} ms   RSS {:>5.1} MiB",
@@ -358,6 +361,7 @@ pub async fn raw_get_item(
             .get_item()
             .table_name(table)
             .set_key(Some(key.clone()))
+            .consistent_read(true)
             .send()
             .await
             .map_err(|e| fail(format!("GetItem: {e:?}")))?;
@@ -365,6 +369,74 @@ pub async fn raw_get_item(
         if out.item().is_none() {
             return Err(fail("GetItem found no seeded product"));
         }
+    }
+    Ok(took)
+}
+
+/// SendMessage round trips to moto's SQS, one at a time, to a queue of the
+/// benchmark's own (no consumer reads it): the emulator's share of every
+/// function that publishes an event.
+pub async fn raw_send_message(client: &aws_sdk_sqs::Client, count: usize) -> Result<Vec<Duration>> {
+    let queue = client
+        .create_queue()
+        .queue_name("BenchReferenceQueue")
+        .send()
+        .await
+        .map_err(|e| fail(format!("CreateQueue: {e:?}")))?;
+    let url = queue
+        .queue_url()
+        .ok_or_else(|| fail("CreateQueue returned no URL"))?
+        .to_owned();
+    let mut took = Vec::with_capacity(count);
+    for i in 0..count {
+        let started = Instant::now();
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body(format!(r#"{{"reference":{i}}}"#))
+            .send()
+            .await
+            .map_err(|e| fail(format!("SendMessage: {e:?}")))?;
+        took.push(started.elapsed());
+    }
+    let _ = client.delete_queue().queue_url(&url).send().await;
+    Ok(took)
+}
+
+/// SES SendEmail round trips to moto, one at a time, from the stack's
+/// verified sender: the emulator's share of send-notification.
+pub async fn raw_send_email(
+    client: &aws_sdk_ses::Client,
+    sender: &str,
+    count: usize,
+) -> Result<Vec<Duration>> {
+    use aws_sdk_ses::types::{Body, Content, Destination, Message};
+    let content = |text: &str| {
+        Content::builder()
+            .data(text)
+            .build()
+            .map_err(|e| fail(e.to_string()))
+    };
+    let message = Message::builder()
+        .subject(content("Reference")?)
+        .body(Body::builder().text(content("A reference mail.")?).build())
+        .build();
+    let mut took = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = Instant::now();
+        client
+            .send_email()
+            .source(sender)
+            .destination(
+                Destination::builder()
+                    .to_addresses("reference@ferrocart.local")
+                    .build(),
+            )
+            .message(message.clone())
+            .send()
+            .await
+            .map_err(|e| fail(format!("SendEmail: {e:?}")))?;
+        took.push(started.elapsed());
     }
     Ok(took)
 }
@@ -475,7 +547,7 @@ pub async fn through_stack(base: &str, seeds: &Seeds, plan: &Plan) -> Result<Thr
         .build()
         .map_err(|e| fail(e.to_string()))?;
     let mut out = Vec::new();
-    for (function, _) in FUNCTIONS {
+    for function in cases::functions() {
         for concurrency in [1, 8] {
             // Warm-up at the same concurrency, so every instance has started.
             load(

@@ -189,12 +189,17 @@ fn render(r: &Results) -> String {
         .chain(FUNCTIONS)
         .map(|(f, k)| (f, k, row(&r.runs, f)))
         .collect();
-    let get_item: Vec<[f64; 3]> = r
-        .runs
-        .iter()
-        .map(|run| [50.0, 90.0, 99.0].map(|p| ms(percentile(&run.get_item, p))))
-        .collect();
-    let get_item = [0, 1, 2].map(|i| median_f64(get_item.iter().map(|g| g[i]).collect()));
+    let reference = |pick: fn(&crate::measure::Run) -> &Vec<Duration>| {
+        let figures: Vec<[f64; 3]> = r
+            .runs
+            .iter()
+            .map(|run| [50.0, 90.0, 99.0].map(|p| ms(percentile(pick(run), p))))
+            .collect();
+        [0, 1, 2].map(|i| median_f64(figures.iter().map(|g| g[i]).collect()))
+    };
+    let get_item = reference(|run| &run.get_item);
+    let send_message = reference(|run| &run.send_message);
+    let send_email = reference(|run| &run.send_email);
     let stack = |function: &str, concurrency: usize| {
         r.through_stack
             .iter()
@@ -260,11 +265,21 @@ fn render(r: &Results) -> String {
             row.rss_mib
         );
     }
-    let _ = writeln!(
-        out,
-        "| raw DynamoDB Local GetItem from the benchmark | reference | | | | | {:.3} | {:.3} | {:.3} | |\n",
-        get_item[0], get_item[1], get_item[2]
-    );
+    for (what, figures) in [
+        (
+            "raw DynamoDB Local GetItem (consistent) from the benchmark",
+            get_item,
+        ),
+        ("raw moto SQS SendMessage from the benchmark", send_message),
+        ("raw moto SES SendEmail from the benchmark", send_email),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {what} | reference | | | | | {:.3} | {:.3} | {:.3} | |",
+            figures[0], figures[1], figures[2]
+        );
+    }
+    out.push('\n');
 
     let _ = writeln!(
         out,

@@ -160,7 +160,14 @@ pub async fn seed(base: &str, plan: &Plan) -> Result<Seeded> {
         .await?;
     let notification_id = text(&notification, "/id")?;
 
-    let size = plan.pool_size();
+    let size = if crate::cases::POOLED
+        .iter()
+        .any(|f| crate::cases::selected(f))
+    {
+        plan.pool_size()
+    } else {
+        0
+    };
     println!("  pools: {size} orders to cancel, {size} to pay, {size} products to archive");
     let api = &api;
     let orders = |n: usize| {
@@ -213,7 +220,12 @@ pub async fn seed(base: &str, plan: &Plan) -> Result<Seeded> {
         "  {} known names for the login enumeration test",
         plan.enumeration_names
     );
-    let known = futures::stream::iter(0..plan.enumeration_names)
+    let names = if crate::cases::selected("login") {
+        plan.enumeration_names
+    } else {
+        0
+    };
+    let known = futures::stream::iter(0..names)
         .map(|i| {
             let name = format!("k{i}_{}", &stamp[..20]);
             async move { api.register(&name).await.map(|_| name) }

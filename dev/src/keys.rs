@@ -28,7 +28,8 @@ fn secret(dir: &std::path::Path, name: &str) -> Result<String> {
         return Ok(text.trim().to_owned());
     }
     let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| fail(format!("no randomness for {name}")))?;
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| fail(format!("no randomness for {name}")))?;
     let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
     std::fs::write(&path, &secret).map_err(|e| fail(format!("{}: {e}", path.display())))?;
     Ok(secret)

@@ -174,6 +174,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .operation_timeout(Duration::from_secs(30))
         .build();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(shared::aws::sdk::http_client())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             "local",

@@ -11,13 +11,19 @@ fn env(name: &str) -> String {
 
 async fn sqs() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(
-        &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+        &aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(shared::aws::sdk::http_client())
+            .load()
+            .await,
     )
 }
 
 async fn ses() -> aws_sdk_ses::Client {
     aws_sdk_ses::Client::new(
-        &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+        &aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(shared::aws::sdk::http_client())
+            .load()
+            .await,
     )
 }
 

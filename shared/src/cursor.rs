@@ -3,9 +3,9 @@
 //! A forged, edited or foreign cursor fails to open: `400 invalid_cursor`.
 
 use crate::Error;
-use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use ring::hmac;
 use std::collections::BTreeMap;
 
 /// Where a listing resumes: DynamoDB's `LastEvaluatedKey`, as strings.

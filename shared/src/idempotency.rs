@@ -12,7 +12,6 @@
 //! timestamp; DynamoDB TTL only cleans them up.
 
 use crate::Error;
-use aws_lc_rs::hmac;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
@@ -20,6 +19,7 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

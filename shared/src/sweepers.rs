@@ -52,7 +52,7 @@ pub struct ResendPaymentEvents {
 impl ResendPaymentEvents {
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         use crate::config;
-        let sdk = crate::aws::sdk_config().await;
+        let sdk = crate::aws::sdk_config()?;
         Ok(Self {
             payments: crate::aws::PaymentsTable::new(
                 aws_sdk_dynamodb::Client::new(&sdk),

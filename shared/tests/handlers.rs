@@ -121,6 +121,7 @@ async fn health_answers_503_when_dynamodb_does_not() {
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:9")
+        .http_client(shared::aws::sdk::http_client())
         .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
             aws_sdk_dynamodb::config::Credentials::new("x", "x", None, None, "test"),
         ))

@@ -102,7 +102,7 @@ async fn the_same_event_delivered_twice_sends_one_mail() {
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(mails_to(&email).await.len(), 1);
     let table = NotificationsTable::new(
-        aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().await),
+        aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().expect("the SDK configuration")),
         env("NOTIFICATIONS_TABLE"),
     );
     let stored = table.get(&event_id).await.unwrap().unwrap();
@@ -118,7 +118,7 @@ async fn a_failed_send_is_marked_failed_reported_and_sent_on_retry() {
     let broken = Notifier {
         table: good.table.clone(),
         mailer: Mailer::new(
-            aws_sdk_ses::Client::new(&shared::aws::sdk_config().await),
+            aws_sdk_ses::Client::new(&shared::aws::sdk_config().expect("the SDK configuration")),
             "unverified@ferrocart.local",
         ),
     };
@@ -150,7 +150,7 @@ async fn a_live_lease_blocks_a_second_sender_and_an_expired_one_does_not() {
     use shared::domain::notification::{Channel, Notification, Subject};
     use shared::domain::{Email, Timestamp, UserId};
     let table = NotificationsTable::new(
-        aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().await),
+        aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().expect("the SDK configuration")),
         env("NOTIFICATIONS_TABLE"),
     );
     let id = ulid::Ulid::new().to_string();

@@ -191,11 +191,11 @@ impl TokenVerifier {
 /// A new Ed25519 key pair: the private half for the secret, the public half as
 /// a JWK for every verifier's key set. Used by the local stack and the CLI.
 pub fn generate_key_pair(kid: &str) -> Result<(SigningKey, serde_json::Value), Error> {
-    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
     use base64::Engine;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use ring::signature::{Ed25519KeyPair, KeyPair};
 
-    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let rng = ring::rand::SystemRandom::new();
     let pkcs8 =
         Ed25519KeyPair::generate_pkcs8(&rng).map_err(Error::internal("generating a key"))?;
     let pair =

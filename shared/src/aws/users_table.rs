@@ -81,7 +81,7 @@ fn email_key(key: &str) -> (String, String) {
 /// name of any length fits DynamoDB's 2048-byte partition key, and the
 /// counters hold no e-mail address.
 fn name_digest(name_key: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name_key.as_bytes());
+    let digest = ring::digest::digest(&ring::digest::SHA256, name_key.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 fn pair_key(name_key: &str, ip: &str) -> (String, String) {

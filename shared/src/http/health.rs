@@ -23,7 +23,7 @@ impl Health {
     }
 
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let sdk = sdk_config().await;
+        let sdk = sdk_config()?;
         let table = config::required(USERS_TABLE)?;
         Ok(Self::new(UsersTable::new(
             aws_sdk_dynamodb::Client::new(&sdk),

@@ -16,7 +16,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Request, RequestExt};
 use serde_json::json;
 
-async fn table(sdk: &aws_config::SdkConfig) -> Result<NotificationsTable, ConfigError> {
+async fn table(sdk: &aws_types::SdkConfig) -> Result<NotificationsTable, ConfigError> {
     Ok(NotificationsTable::new(
         aws_sdk_dynamodb::Client::new(sdk),
         config::required(config::NOTIFICATIONS_TABLE)?,
@@ -25,7 +25,7 @@ async fn table(sdk: &aws_config::SdkConfig) -> Result<NotificationsTable, Config
 
 /// The consumer: the table, and SES with the configured sender.
 pub async fn notifier_from_env() -> Result<Notifier, ConfigError> {
-    let sdk = sdk_config().await;
+    let sdk = sdk_config()?;
     Ok(Notifier {
         table: table(&sdk).await?,
         mailer: Mailer::new(
@@ -70,7 +70,7 @@ pub struct EnqueueNotification {
 
 impl EnqueueNotification {
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let sdk = sdk_config().await;
+        let sdk = sdk_config()?;
         Ok(Self {
             table: table(&sdk).await?,
             queue: EventQueue::new(
@@ -110,7 +110,7 @@ pub struct ReadNotifications {
 impl ReadNotifications {
     /// `with_cursors` for the list, which needs `CURSOR_SECRET`.
     pub async fn from_env(with_cursors: bool) -> Result<Self, lambda_http::Error> {
-        let sdk = sdk_config().await;
+        let sdk = sdk_config()?;
         Ok(Self {
             table: table(&sdk).await?,
             verifier: super::users::verifier_from_env()?,

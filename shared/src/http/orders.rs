@@ -19,7 +19,7 @@ use serde_json::Value;
 
 /// The orders service as configured by the environment.
 pub async fn orders_from_env() -> Result<Orders, ConfigError> {
-    let sdk = sdk_config().await;
+    let sdk = sdk_config()?;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     Ok(Orders {
         orders: OrdersTable::new(client.clone(), config::required(config::ORDERS_TABLE)?),

@@ -29,7 +29,7 @@ fn provider_from_env() -> Result<Simulator, ConfigError> {
 
 /// The payments service as configured by the environment.
 pub async fn payments_from_env() -> Result<Payments<Simulator>, ConfigError> {
-    let sdk = sdk_config().await;
+    let sdk = sdk_config()?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     Ok(Payments {
         payments: PaymentsTable::new(dynamodb.clone(), config::required(config::PAYMENTS_TABLE)?),

@@ -18,7 +18,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 
 async fn products_table() -> Result<ProductsTable, ConfigError> {
-    let sdk = sdk_config().await;
+    let sdk = sdk_config()?;
     let name = config::required(config::PRODUCTS_TABLE)?;
     Ok(ProductsTable::new(
         aws_sdk_dynamodb::Client::new(&sdk),

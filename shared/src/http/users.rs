@@ -14,8 +14,8 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
-async fn users_table() -> Result<(UsersTable, aws_config::SdkConfig), ConfigError> {
-    let sdk = sdk_config().await;
+async fn users_table() -> Result<(UsersTable, aws_types::SdkConfig), ConfigError> {
+    let sdk = sdk_config()?;
     let name = config::required(config::USERS_TABLE)?;
     Ok((
         UsersTable::new(aws_sdk_dynamodb::Client::new(&sdk), name),

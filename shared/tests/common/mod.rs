@@ -14,7 +14,7 @@ pub fn env(name: &str) -> String {
 }
 
 pub async fn users_table() -> UsersTable {
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::aws::sdk_config().expect("the SDK configuration");
     UsersTable::new(aws_sdk_dynamodb::Client::new(&sdk), env("USERS_TABLE"))
 }
 
@@ -30,7 +30,7 @@ pub fn event(name: &str) -> serde_json::Value {
 }
 
 pub async fn products_table() -> ProductsTable {
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::aws::sdk_config().expect("the SDK configuration");
     ProductsTable::new(aws_sdk_dynamodb::Client::new(&sdk), env("PRODUCTS_TABLE"))
 }
 
@@ -73,7 +73,7 @@ pub fn token(role: shared::domain::Role) -> String {
 }
 
 pub async fn orders(expiry_seconds: i64) -> shared::orders::Orders {
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::aws::sdk_config().expect("the SDK configuration");
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     shared::orders::Orders {
         orders: shared::aws::OrdersTable::new(client.clone(), env("ORDERS_TABLE")),
