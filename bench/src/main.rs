@@ -84,6 +84,10 @@ pub fn cargo_env() -> Vec<(String, String)> {
     env
 }
 
+fn took_ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 fn port(var: &str, default: u16) -> u16 {
     std::env::var(var)
         .ok()
@@ -114,7 +118,7 @@ fn options() -> Options {
 /// Builds every function and the floor with `cargo lambda build --release`
 /// into `target/lambda/<fn>/bootstrap`, then their zips into `target/lambda-zip/`.
 /// `--compiler cargo` rather than the default zig: zig as C compiler and linker
-/// changes the build environment of aws-lc-sys, so the local stack (which
+/// changes the build environment of ring's C code, so the local stack (which
 /// builds with plain cargo) would compile every dependency a second time; the
 /// Rust code, the flags and the profile are the same either way.
 fn build(venv_bin: &std::path::Path) -> Result<Duration> {
@@ -270,7 +274,7 @@ async fn measure_all(
         "[bench 5/7] the Runtime API harness: {} repeats of {} cold starts and {} warm invocations per function",
         plan.repeats, plan.cold, plan.warm
     );
-    let harness = measure::Harness::new(function_env)?;
+    let harness = measure::Harness::new(function_env.clone())?;
     let mut runs = Vec::new();
     for repeat in 0..plan.repeats {
         println!("  repeat {}/{}", repeat + 1, plan.repeats);
@@ -283,6 +287,17 @@ async fn measure_all(
         .await?;
         let send_message = measure::raw_send_message(&sqs, plan.moto_references).await?;
         let send_email = measure::raw_send_email(&ses, &sender, plan.moto_references).await?;
+        for (what, took) in [
+            ("raw GetItem", &get_item),
+            ("raw SendMessage", &send_message),
+            ("raw SendEmail", &send_email),
+        ] {
+            println!(
+                "    {what:<22} p50 {:>6.3} ms   p99 {:>6.3} ms",
+                took_ms(report::percentile(took, 50.0)),
+                took_ms(report::percentile(took, 99.0))
+            );
+        }
         let seeds_ref = &seeds.seeds;
         let functions = tokio::task::block_in_place(|| harness.run_all(plan, seeds_ref))?;
         runs.push(measure::Run {
@@ -293,6 +308,13 @@ async fn measure_all(
         });
     }
     let argon2 = tokio::task::block_in_place(measure::argon2);
+    let init_pieces = measure::init_pieces(&function_env, 200).await?;
+    for (what, took) in &init_pieces {
+        println!(
+            "    init piece: {what}: {:.3} ms",
+            took.as_secs_f64() * 1000.0
+        );
+    }
     let enumeration = if cases::selected("login") {
         tokio::task::block_in_place(|| harness.enumeration(&seeds.seeds, &seeds.known, plan))?
     } else {
@@ -323,6 +345,7 @@ async fn measure_all(
         ),
         runs,
         argon2,
+        init_pieces,
         enumeration,
         through_stack,
         sizes,

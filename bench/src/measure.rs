@@ -441,6 +441,105 @@ pub async fn raw_send_email(
     Ok(took)
 }
 
+/// What each piece of a function's init costs, measured in this (release)
+/// process with the functions' own environment: median of `count` each.
+pub async fn init_pieces(
+    env: &[(String, String)],
+    count: usize,
+) -> Result<Vec<(String, Duration)>> {
+    fn median(mut took: Vec<Duration>) -> Duration {
+        took.sort();
+        took.get(took.len() / 2).copied().unwrap_or_default()
+    }
+    let var = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| fail(format!("the function environment has no {name}")))
+    };
+    let sdk = shared::aws::sdk::from_variables(env.to_vec()).map_err(|e| fail(e.to_string()))?;
+    let mut pieces = Vec::new();
+    let mut time = |what: &str, took: Vec<Duration>| pieces.push((what.to_owned(), median(took)));
+
+    let took = (0..count)
+        .map(|_| {
+            let started = Instant::now();
+            let sdk = shared::aws::sdk::from_variables(env.to_vec());
+            let elapsed = started.elapsed();
+            drop(sdk);
+            elapsed
+        })
+        .collect();
+    time(
+        "SDK configuration, by hand (`shared::aws::sdk_config`)",
+        took,
+    );
+
+    let mut took = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = Instant::now();
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .http_client(shared::aws::sdk::http_client())
+            .load()
+            .await;
+        took.push(started.elapsed());
+        drop(config);
+    }
+    time(
+        "SDK configuration by aws-config's default chains (region given; what the functions did before)",
+        took,
+    );
+
+    type Build = fn(&aws_config::SdkConfig);
+    let clients: [(&str, Build); 3] = [
+        ("DynamoDB client", |sdk| {
+            drop(aws_sdk_dynamodb::Client::new(sdk))
+        }),
+        ("SQS client", |sdk| drop(aws_sdk_sqs::Client::new(sdk))),
+        ("SES client", |sdk| drop(aws_sdk_ses::Client::new(sdk))),
+    ];
+    for (what, build) in clients {
+        let took = (0..count)
+            .map(|_| {
+                let started = Instant::now();
+                build(&sdk);
+                started.elapsed()
+            })
+            .collect();
+        time(what, took);
+    }
+
+    let (jwks, issuer, audience) = (
+        var("JWT_PUBLIC_KEYS")?,
+        var("JWT_ISSUER")?,
+        var("JWT_AUDIENCE")?,
+    );
+    let took = (0..count)
+        .map(|_| {
+            let started = Instant::now();
+            let verifier = shared::auth::TokenVerifier::from_jwks(&jwks, &issuer, &audience);
+            let elapsed = started.elapsed();
+            drop(verifier);
+            elapsed
+        })
+        .collect();
+    time("token verifier from JWT_PUBLIC_KEYS", took);
+
+    let cursor = var("CURSOR_SECRET")?;
+    let took = (0..count)
+        .map(|_| {
+            let started = Instant::now();
+            let key = shared::cursor::CursorKey::new(cursor.as_bytes());
+            let elapsed = started.elapsed();
+            drop(key);
+            elapsed
+        })
+        .collect();
+    time("cursor key from CURSOR_SECRET", took);
+    Ok(pieces)
+}
+
 /// Argon2id hashes at the contract's parameters, in this (release) process.
 pub fn argon2() -> Vec<Duration> {
     let hasher = shared::auth::PasswordHasher::new();

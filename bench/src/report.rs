@@ -92,6 +92,7 @@ pub struct Results {
     pub plan_text: String,
     pub runs: Vec<Run>,
     pub argon2: Vec<Duration>,
+    pub init_pieces: Vec<(String, Duration)>,
     pub enumeration: Enumeration,
     pub through_stack: ThroughStack,
     pub sizes: Sizes,
@@ -317,6 +318,14 @@ fn render(r: &Results) -> String {
     let wrong = ms(percentile(&e.known_wrong, 50.0));
     let unknown = ms(percentile(&e.unknown, 50.0));
     let diff = |a: f64, b: f64| (a - b).abs() / b.max(1e-9) * 100.0;
+    let _ = writeln!(
+        out,
+        "### What init is made of\n\nEach piece timed in the benchmark process (release, the functions' environment), median of 200. The runtime, `lambda_http` and the JSON subscriber are the not-found row above.\n\n| piece | ms |\n|---|---:|"
+    );
+    for (what, took) in &r.init_pieces {
+        let _ = writeln!(out, "| {what} | {:.3} |", ms(*took));
+    }
+    out.push('\n');
     let _ = writeln!(out, "### Login\n");
     let _ = writeln!(
         out,
