@@ -458,22 +458,26 @@ pub async fn init_pieces(
             .ok_or_else(|| fail(format!("the function environment has no {name}")))
     };
     let sdk = shared::aws::sdk::from_variables(env.to_vec()).map_err(|e| fail(e.to_string()))?;
-    let mut pieces = Vec::new();
-    let mut time = |what: &str, took: Vec<Duration>| pieces.push((what.to_owned(), median(took)));
-
-    let took = (0..count)
-        .map(|_| {
-            let started = Instant::now();
-            let sdk = shared::aws::sdk::from_variables(env.to_vec());
-            let elapsed = started.elapsed();
-            drop(sdk);
-            elapsed
-        })
-        .collect();
-    time(
-        "SDK configuration, by hand (`shared::aws::sdk_config`)",
-        took,
-    );
+    // The median time to build a value, `count` times; each one is dropped
+    // outside the timing.
+    type Make<'a> = Box<dyn FnMut() -> Box<dyn std::any::Any> + 'a>;
+    let build = |make: &mut dyn FnMut() -> Box<dyn std::any::Any>| {
+        median(
+            (0..count)
+                .map(|_| {
+                    let started = Instant::now();
+                    let value = make();
+                    let took = started.elapsed();
+                    drop(value);
+                    took
+                })
+                .collect(),
+        )
+    };
+    let mut pieces = vec![(
+        "SDK configuration, by hand (`shared::aws::sdk_config`)".to_owned(),
+        build(&mut || Box::new(shared::aws::sdk::from_variables(env.to_vec()).ok())),
+    )];
 
     let mut took = Vec::with_capacity(count);
     for _ in 0..count {
@@ -486,57 +490,44 @@ pub async fn init_pieces(
         took.push(started.elapsed());
         drop(config);
     }
-    time(
-        "SDK configuration by aws-config's default chains (region given; what the functions did before)",
-        took,
-    );
-
-    type Build = fn(&aws_config::SdkConfig);
-    let clients: [(&str, Build); 3] = [
-        ("DynamoDB client", |sdk| {
-            drop(aws_sdk_dynamodb::Client::new(sdk))
-        }),
-        ("SQS client", |sdk| drop(aws_sdk_sqs::Client::new(sdk))),
-        ("SES client", |sdk| drop(aws_sdk_ses::Client::new(sdk))),
-    ];
-    for (what, build) in clients {
-        let took = (0..count)
-            .map(|_| {
-                let started = Instant::now();
-                build(&sdk);
-                started.elapsed()
-            })
-            .collect();
-        time(what, took);
-    }
+    pieces.push((
+        "SDK configuration by aws-config's default chains (region given; what the functions did before)".to_owned(),
+        median(took),
+    ));
 
     let (jwks, issuer, audience) = (
         var("JWT_PUBLIC_KEYS")?,
         var("JWT_ISSUER")?,
         var("JWT_AUDIENCE")?,
     );
-    let took = (0..count)
-        .map(|_| {
-            let started = Instant::now();
-            let verifier = shared::auth::TokenVerifier::from_jwks(&jwks, &issuer, &audience);
-            let elapsed = started.elapsed();
-            drop(verifier);
-            elapsed
-        })
-        .collect();
-    time("token verifier from JWT_PUBLIC_KEYS", took);
-
     let cursor = var("CURSOR_SECRET")?;
-    let took = (0..count)
-        .map(|_| {
-            let started = Instant::now();
-            let key = shared::cursor::CursorKey::new(cursor.as_bytes());
-            let elapsed = started.elapsed();
-            drop(key);
-            elapsed
-        })
-        .collect();
-    time("cursor key from CURSOR_SECRET", took);
+    let mut rest: [(&str, Make<'_>); 5] = [
+        (
+            "DynamoDB client",
+            Box::new(|| Box::new(aws_sdk_dynamodb::Client::new(&sdk))),
+        ),
+        (
+            "SQS client",
+            Box::new(|| Box::new(aws_sdk_sqs::Client::new(&sdk))),
+        ),
+        (
+            "SES client",
+            Box::new(|| Box::new(aws_sdk_ses::Client::new(&sdk))),
+        ),
+        (
+            "token verifier from JWT_PUBLIC_KEYS",
+            Box::new(|| {
+                Box::new(shared::auth::TokenVerifier::from_jwks(&jwks, &issuer, &audience).ok())
+            }),
+        ),
+        (
+            "cursor key from CURSOR_SECRET",
+            Box::new(|| Box::new(shared::cursor::CursorKey::new(cursor.as_bytes()).ok())),
+        ),
+    ];
+    for (what, make) in &mut rest {
+        pieces.push(((*what).to_owned(), build(make.as_mut())));
+    }
     Ok(pieces)
 }
 
@@ -677,4 +668,34 @@ pub async fn through_stack(base: &str, seeds: &Seeds, plan: &Plan) -> Result<Thr
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_piece_of_init_is_timed() {
+        let (_, jwk) = shared::auth::token::generate_key_pair("k1").unwrap();
+        let env: Vec<(String, String)> = [
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+            ("JWT_PUBLIC_KEYS", shared::auth::token::jwk_set(&[jwk])),
+            ("JWT_ISSUER", "https://ferrocart.local".to_owned()),
+            ("JWT_AUDIENCE", "ferrocart-api".to_owned()),
+            ("CURSOR_SECRET", "x".repeat(32)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let pieces = init_pieces(&env, 3).await.unwrap();
+        let names: Vec<&str> = pieces.iter().map(|(what, _)| what.as_str()).collect();
+        assert_eq!(pieces.len(), 7, "{names:?}");
+        assert!(names.contains(&"token verifier from JWT_PUBLIC_KEYS"));
+        assert!(pieces.iter().all(|(_, took)| *took > Duration::ZERO));
+        // A piece that failed to build would time almost nothing: the verifier
+        // and the clients really were built.
+        assert!(shared::auth::TokenVerifier::from_jwks(&env[3].1, &env[4].1, &env[5].1).is_ok());
+    }
 }
