@@ -107,12 +107,11 @@ impl LoadServiceConfig for EndpointOverrides {
 }
 
 /// One HTTP client for every SDK client: plain HTTP for `http://` endpoints
-/// (the local emulators), rustls with ring for everything else. The CLI, the
-/// local stack and the tests give it to aws-config too, so every binary has
-/// one TLS stack. The TLS connector,
-/// and with it the loading of the system's root certificates, is made only
-/// when the first `https://` request is sent, so a function whose endpoints
-/// are all plain HTTP does no TLS work at all.
+/// (the local emulators), rustls with ring for everything else. The TLS
+/// connector, and with it the system's root certificates, is made on the
+/// first `https://` request, so a function whose endpoints are all plain HTTP
+/// does no TLS work. The CLI, the local stack and the tests give it to
+/// aws-config too, so every binary has one TLS stack.
 pub fn http_client() -> SharedHttpClient {
     SharedHttpClient::new(ByScheme {
         http: aws_smithy_http_client::Builder::new().build_http(),
