@@ -206,10 +206,7 @@ async fn duplicate_deliveries_of_one_event_send_one_mail() {
     // consumer) and, at the same time, three invocations of the consumer with
     // three copies each in one batch.
     let sqs = aws_sdk_sqs::Client::new(
-        &aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(shared::aws::sdk::http_client())
-            .load()
-            .await,
+        &shared::aws::sdk_config().expect("the stack sets the SDK variables"),
     );
     let queue_url = env("PAYMENT_EVENTS_QUEUE_URL");
     let sends = (0..5).map(|_| {

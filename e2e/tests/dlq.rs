@@ -10,21 +10,11 @@ fn env(name: &str) -> String {
 }
 
 async fn sqs() -> aws_sdk_sqs::Client {
-    aws_sdk_sqs::Client::new(
-        &aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(shared::aws::sdk::http_client())
-            .load()
-            .await,
-    )
+    aws_sdk_sqs::Client::new(&shared::aws::sdk_config().expect("the stack sets the SDK variables"))
 }
 
 async fn ses() -> aws_sdk_ses::Client {
-    aws_sdk_ses::Client::new(
-        &aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(shared::aws::sdk::http_client())
-            .load()
-            .await,
-    )
+    aws_sdk_ses::Client::new(&shared::aws::sdk_config().expect("the stack sets the SDK variables"))
 }
 
 /// Waits until a message whose body contains `marker` is in the DLQ.
