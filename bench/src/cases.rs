@@ -90,6 +90,17 @@ pub const PASSWORD: &str = "a bench passphrase, long enough";
 /// The functions that use up an item per call.
 pub const POOLED: [&str; 3] = ["cancel-order", "process-payment", "delete-product"];
 
+/// The functions that send to a queue (see `measure::Queues`).
+pub const PUBLISHERS: [&str; 3] = [
+    "process-payment",
+    "enqueue-notification",
+    "resend-payment-events",
+];
+
+pub fn publishes(function: &str) -> bool {
+    PUBLISHERS.contains(&function)
+}
+
 /// What the seeding left behind for the requests to hit.
 pub struct Seeds {
     pub username: String,

@@ -84,6 +84,18 @@ pub fn cargo_env() -> Vec<(String, String)> {
     env
 }
 
+/// Where the run's time went, in order.
+#[derive(Default)]
+pub struct Phases(pub Vec<(&'static str, Duration)>);
+
+impl Phases {
+    fn done(&mut self, what: &'static str, since: Instant) {
+        let took = since.elapsed();
+        println!("  ({what}: {:.0} s)", took.as_secs_f64());
+        self.0.push((what, took));
+    }
+}
+
 fn took_ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -112,6 +124,12 @@ fn options() -> Options {
         release: true,
         cargo_env: cargo_env(),
         consume_queue: false,
+        // Real SQS allows one PurgeQueue a minute; the benchmark purges more
+        // often (see `measure::Queues`).
+        moto_env: vec![(
+            "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR".into(),
+            "false".into(),
+        )],
     }
 }
 
@@ -145,9 +163,8 @@ fn build(venv_bin: &std::path::Path) -> Result<Duration> {
         let log = log_dir.join(log);
         let out = std::fs::File::create(&log).map_err(|e| fail(e.to_string()))?;
         let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
-        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        let mut cargo = dev::cargo();
         cargo
-            .current_dir(root())
             .env("PATH", &path)
             .envs(cargo_env())
             .args(["lambda", "build", "--release", "--compiler", "cargo"])
@@ -197,10 +214,14 @@ async fn run() -> Result<()> {
     let installed = dev::install::stack(true)?;
     let build_time = build(&installed.venv_bin)?;
     println!("  built in {:.0} s", build_time.as_secs_f64());
+    let mut phases = Phases::default();
+    phases.done("install and `cargo lambda build`", started);
 
     println!("[bench 2/7] the local stack (release functions)");
+    let phase = Instant::now();
     let stack = Stack::start(&options()).await?;
-    let outcome = measure_all(&stack, &plan, machine, build_time, started).await;
+    phases.done("start the local stack", phase);
+    let outcome = measure_all(&stack, &plan, machine, build_time, phases, started).await;
     stack.stop();
     let results = outcome?;
     if let Some(only) = cases::only() {
@@ -226,6 +247,7 @@ async fn measure_all(
     plan: &Plan,
     machine: report::Machine,
     build_time: Duration,
+    mut phases: Phases,
     started: Instant,
 ) -> Result<report::Results> {
     let env = |name: &str| {
@@ -247,12 +269,15 @@ async fn measure_all(
     println!(
         "[bench 3/7] seed a user, a product, an order, a payment, a notification, and the pools"
     );
+    let phase = Instant::now();
     let seeds = seed::seed(&stack.api_url, plan).await?;
+    phases.done("seed", phase);
 
     println!(
         "[bench 4/7] warm DynamoDB Local up ({} GetItems)",
         plan.dynamodb_warmup
     );
+    let phase = Instant::now();
     measure::warm_dynamodb(
         &dynamodb,
         &products_table,
@@ -260,6 +285,7 @@ async fn measure_all(
         plan.dynamodb_warmup,
     )
     .await?;
+    phases.done("warm DynamoDB Local up", phase);
 
     // What a deployed function gets from its configuration: the stack's
     // function environment, without the client-only settings.
@@ -274,7 +300,9 @@ async fn measure_all(
         "[bench 5/7] the Runtime API harness: {} repeats of {} cold starts and {} warm invocations per function",
         plan.repeats, plan.cold, plan.warm
     );
-    let harness = measure::Harness::new(function_env.clone())?;
+    let queues = measure::Queues::of_stack(sqs.clone()).await?;
+    let harness = measure::Harness::new(function_env.clone(), queues.clone())?;
+    let phase = Instant::now();
     let mut runs = Vec::new();
     for repeat in 0..plan.repeats {
         println!("  repeat {}/{}", repeat + 1, plan.repeats);
@@ -307,6 +335,8 @@ async fn measure_all(
             send_email,
         });
     }
+    phases.done("the Runtime API harness, all repeats", phase);
+    let phase = Instant::now();
     let argon2 = tokio::task::block_in_place(measure::argon2);
     let init_pieces = measure::init_pieces(&function_env, 200).await?;
     for (what, took) in &init_pieces {
@@ -321,11 +351,15 @@ async fn measure_all(
         measure::Enumeration::default()
     };
 
+    phases.done("Argon2id, init pieces, login enumeration", phase);
+
     println!(
         "[bench 6/7] through the local stack: {} requests at 1 and at 8 concurrent clients",
         plan.stack_requests
     );
-    let through_stack = measure::through_stack(&stack.api_url, &seeds.seeds, plan).await?;
+    let phase = Instant::now();
+    let through_stack = measure::through_stack(&stack.api_url, &seeds.seeds, plan, &queues).await?;
+    phases.done("through the local stack", phase);
 
     println!("[bench 7/7] report");
     let sizes = measure::sizes()?;
@@ -350,6 +384,7 @@ async fn measure_all(
         through_stack,
         sizes,
         build_time,
+        phases: phases.0,
         total_time: started.elapsed(),
         load_after: report::load(),
     })

@@ -97,6 +97,7 @@ pub struct Results {
     pub through_stack: ThroughStack,
     pub sizes: Sizes,
     pub build_time: Duration,
+    pub phases: Vec<(&'static str, Duration)>,
     pub total_time: Duration,
     pub load_after: String,
 }
@@ -225,7 +226,7 @@ fn render(r: &Results) -> String {
     let _ = writeln!(out, "## Latest run\n");
     let _ = writeln!(
         out,
-        "- machine: {} cores, {}, Linux {}; load average {} before, {} after\n- commit {}, {}, {}\n- {}\n- release build (cargo lambda build --release, both passes) {:.0} s; whole run {:.0} s\n- every figure below is the median of the repeats' figures; compare rows of one run only\n",
+        "- machine: {} cores, {}, Linux {}; load average {} before, {} after\n- commit {}, {}, {}\n- {}\n- release build (cargo lambda build --release, both passes) {:.0} s; whole run {:.0} s ({})\n- every figure below is the median of the repeats' figures; compare rows of one run only\n",
         m.cores,
         m.cpu,
         m.kernel,
@@ -236,7 +237,12 @@ fn render(r: &Results) -> String {
         m.rustc,
         r.plan_text,
         r.build_time.as_secs_f64(),
-        r.total_time.as_secs_f64()
+        r.total_time.as_secs_f64(),
+        r.phases
+            .iter()
+            .map(|(what, took)| format!("{what} {:.0} s", took.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     let _ = writeln!(

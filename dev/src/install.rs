@@ -175,6 +175,8 @@ pub fn sam_tool(program: &str) -> Result<Command> {
         .current_dir(crate::root())
         .env("PATH", path)
         .env("SAM_CLI_TELEMETRY", "0");
+    // `sam build` runs cargo.
+    crate::without_run_variables(&mut command);
     Ok(command)
 }
 

@@ -40,6 +40,38 @@ pub fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// A `cargo` command for a build of the workspace. `cargo run` gives this
+/// tool (and the benchmark) the package's `CARGO_PKG_*` and
+/// `CARGO_MANIFEST_*` variables, and ring's build script reruns when they
+/// change: builds started from here and builds started by make would rebuild
+/// ring and every crate above it in turn.
+pub fn cargo() -> std::process::Command {
+    let mut cargo =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo.current_dir(root());
+    without_run_variables(&mut cargo);
+    cargo
+}
+
+/// Removes the variables `cargo run` set for this program from `command`'s
+/// environment (see [`cargo`]).
+pub fn without_run_variables(command: &mut std::process::Command) {
+    for (name, _) in std::env::vars_os() {
+        if is_run_variable(&name.to_string_lossy()) {
+            command.env_remove(name);
+        }
+    }
+}
+
+fn is_run_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+        )
+}
+
 /// `.local/` under the root: everything installed or generated, git-ignored.
 pub fn local_dir() -> PathBuf {
     root().join(".local")
@@ -92,5 +124,38 @@ pub async fn invoke(
         Ok(body)
     } else {
         Err(fail(format!("{function} failed ({status}): {text}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_builds_do_not_inherit_what_cargo_run_set() {
+        for name in ["CARGO_PKG_NAME", "CARGO_MANIFEST_DIR", "CARGO_CRATE_NAME"] {
+            assert!(is_run_variable(name), "{name}");
+        }
+        // What the builds are configured with stays.
+        for name in [
+            "CARGO_HOME",
+            "CARGO_BUILD_TARGET",
+            "CARGO_TARGET_DIR",
+            "CARGO",
+        ] {
+            assert!(!is_run_variable(name), "{name}");
+        }
+        // `cargo test` runs this with the package's variables set.
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
+        let removed: Vec<_> = cargo()
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        assert!(removed.iter().any(|n| n == "CARGO_PKG_NAME"), "{removed:?}");
+        assert!(
+            removed.iter().any(|n| n == "CARGO_MANIFEST_DIR"),
+            "{removed:?}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! `cargo run -p dev -- <command>`: the local stack (see `make help`).
 
 use dev::stack::{Options, Stack};
-use dev::{Result, fail, install, root};
+use dev::{Result, fail, install};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: dev <command>
@@ -82,14 +82,12 @@ async fn up() -> Result<ExitCode> {
 async fn test(args: &[String]) -> Result<ExitCode> {
     let stack = Stack::start(&Options::test()).await?;
     println!("\nrunning the tests against {}", stack.api_url);
-    let child =
-        tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root())
-            .args(["test", "--workspace"])
-            .args(args)
-            .envs(stack.client_env.iter().map(|(k, v)| (k, v)))
-            .kill_on_drop(true)
-            .spawn();
+    let child = tokio::process::Command::from(dev::cargo())
+        .args(["test", "--workspace"])
+        .args(args)
+        .envs(stack.client_env.iter().map(|(k, v)| (k, v)))
+        .kill_on_drop(true)
+        .spawn();
     let outcome = match child {
         Ok(mut child) => tokio::select! {
             status = child.wait() => status.map_err(|e| fail(format!("cargo test: {e}"))),

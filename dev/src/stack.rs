@@ -53,6 +53,8 @@ pub struct Options {
     /// mapping does. The benchmark turns it off so the consumer does not run
     /// beside what it measures.
     pub consume_queue: bool,
+    /// Extra environment of the moto server.
+    pub moto_env: Vec<(String, String)>,
 }
 
 fn port(var: &str, default: u16) -> u16 {
@@ -79,6 +81,7 @@ impl Options {
             release: false,
             cargo_env: Vec::new(),
             consume_queue: true,
+            moto_env: Vec::new(),
         }
     }
 
@@ -105,6 +108,7 @@ impl Options {
             release: false,
             cargo_env: Vec::new(),
             consume_queue: true,
+            moto_env: Vec::new(),
         }
     }
 }
@@ -260,12 +264,9 @@ impl Stack {
                 procs.spawn(
                     "moto",
                     "moto_server",
-                    Command::new(installed.venv_bin.join("moto_server")).args([
-                        "-H",
-                        "127.0.0.1",
-                        "-p",
-                        &options.moto_port.to_string(),
-                    ]),
+                    Command::new(installed.venv_bin.join("moto_server"))
+                        .args(["-H", "127.0.0.1", "-p", &options.moto_port.to_string()])
+                        .envs(options.moto_env.iter().map(|(k, v)| (k, v))),
                     &dir.join("moto.log"),
                 )?;
                 Endpoints {
@@ -381,9 +382,8 @@ impl Stack {
             .map(|(_, bin)| bin)
             .collect();
         let build_log = dir.join("build.log");
-        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        let mut cargo = crate::cargo();
         cargo
-            .current_dir(&root)
             .envs(options.cargo_env.iter().map(|(k, v)| (k, v)))
             .arg("build");
         if options.release {
@@ -418,9 +418,8 @@ impl Stack {
             installed.venv_bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut watch = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        let mut watch = crate::cargo();
         watch
-            .current_dir(&root)
             .env("PATH", path)
             .envs(function_env.iter().map(|(k, v)| (k, v)))
             .args([
