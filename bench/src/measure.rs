@@ -535,22 +535,6 @@ pub async fn init_pieces(
         build(&mut || Box::new(shared::aws::sdk::from_variables(env.to_vec()).ok())),
     )];
 
-    let mut took = Vec::with_capacity(count);
-    for _ in 0..count {
-        let started = Instant::now();
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .http_client(shared::aws::sdk::http_client())
-            .load()
-            .await;
-        took.push(started.elapsed());
-        drop(config);
-    }
-    pieces.push((
-        "SDK configuration by aws-config's default chains (region given; what the functions did before)".to_owned(),
-        median(took),
-    ));
-
     let (jwks, issuer, audience) = (
         var("JWT_PUBLIC_KEYS")?,
         var("JWT_ISSUER")?,
@@ -784,7 +768,7 @@ mod tests {
         .collect();
         let pieces = init_pieces(&env, 3).await.unwrap();
         let names: Vec<&str> = pieces.iter().map(|(what, _)| what.as_str()).collect();
-        assert_eq!(pieces.len(), 7, "{names:?}");
+        assert_eq!(pieces.len(), 6, "{names:?}");
         assert!(names.contains(&"token verifier from JWT_PUBLIC_KEYS"));
         assert!(pieces.iter().all(|(_, took)| *took > Duration::ZERO));
         // A piece that failed to build would time almost nothing: the verifier

@@ -226,7 +226,7 @@ fn render(r: &Results) -> String {
     let _ = writeln!(out, "## Latest run\n");
     let _ = writeln!(
         out,
-        "- machine: {} cores, {}, Linux {}; load average {} before, {} after\n- commit {}, {}, {}\n- {}\n- release build (cargo lambda build --release, both passes) {:.0} s; whole run {:.0} s ({})\n- every figure below is the median of the repeats' figures; compare rows of one run only\n",
+        "- machine: {} cores, {}, Linux {}; load average {} before, {} after\n- commit {}, {}, {}\n- {}\n- release build (cargo lambda build --release, both passes) {:.0} s; whole run {:.0} s ({})\n- {}; compare rows of one run only\n",
         m.cores,
         m.cpu,
         m.kernel,
@@ -242,7 +242,12 @@ fn render(r: &Results) -> String {
             .iter()
             .map(|(what, took)| format!("{what} {:.0} s", took.as_secs_f64()))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        if r.runs.len() > 1 {
+            "every figure below is the median of the repeats' figures"
+        } else {
+            "one repeat (`FERROCART_BENCH_REPEATS=3` reports the medians of three)"
+        }
     );
 
     let _ = writeln!(

@@ -67,7 +67,7 @@ pub async fn deploy() -> Result<()> {
     )?;
 
     // The secret is created empty by the stack; its value never passes through CloudFormation.
-    let secrets = aws_sdk_secretsmanager::Client::new(&crate::stack::sdk_config(&endpoint).await);
+    let secrets = aws_sdk_secretsmanager::Client::new(&crate::stack::sdk_config(&endpoint)?);
     let value = serde_json::to_string(&keys.current).map_err(|e| fail(e.to_string()))?;
     crate::resources::put_secret(
         &secrets,

@@ -4,7 +4,6 @@
 use crate::procs::Procs;
 use crate::template::Template;
 use crate::{Result, fail, install, keys, local_dir, resources, root, workspace_lambda_env};
-use aws_sdk_dynamodb::config::Credentials;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
@@ -170,27 +169,24 @@ where
     }
 }
 
-pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+/// An SDK configuration for an emulator at `endpoint`, with dummy credentials.
+pub fn sdk_config(endpoint: &str) -> Result<aws_types::SdkConfig> {
+    let local = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_ENDPOINT_URL", endpoint),
+    ]
+    .map(|(name, value)| (name.to_owned(), value.to_owned()));
     // An emulator that stops answering one request must not stall the stack:
     // time the attempt out and let the SDK retry on a fresh connection.
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+    let timeouts = aws_types::sdk_config::TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_secs(10))
         .operation_timeout(Duration::from_secs(30))
         .build();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(shared::aws::sdk::http_client())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "ferrocart-dev",
-        ))
-        .endpoint_url(endpoint)
-        .timeout_config(timeouts)
-        .load()
-        .await
+    let config = shared::aws::sdk::from_variables(local)
+        .map_err(|e| fail(format!("the local SDK configuration: {e}")))?;
+    Ok(config.to_builder().timeout_config(timeouts).build())
 }
 
 impl Stack {
@@ -277,10 +273,10 @@ impl Stack {
             }
         };
 
-        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&endpoints.dynamodb).await);
-        let sqs = aws_sdk_sqs::Client::new(&sdk_config(&endpoints.moto).await);
-        let ses = aws_sdk_ses::Client::new(&sdk_config(&endpoints.moto).await);
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoints.moto).await);
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&endpoints.dynamodb)?);
+        let sqs = aws_sdk_sqs::Client::new(&sdk_config(&endpoints.moto)?);
+        let ses = aws_sdk_ses::Client::new(&sdk_config(&endpoints.moto)?);
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoints.moto)?);
         let dynamodb_log = dir.join("dynamodb.log").display().to_string();
         wait_for(
             "DynamoDB",
