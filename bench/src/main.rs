@@ -169,7 +169,14 @@ fn build(venv_bin: &std::path::Path) -> Result<Duration> {
         let mut cargo = dev::cargo();
         cargo
             .env("PATH", &path)
-            .envs(cargo_env())
+            // cargo-lambda passes the flags itself; given in the environment
+            // as well, they would reach rustc twice, and a different command
+            // line is a second build of every crate.
+            .envs(
+                cargo_env()
+                    .into_iter()
+                    .filter(|(name, _)| name != "CARGO_BUILD_RUSTFLAGS"),
+            )
             .args(["lambda", "build", "--release", "--compiler", "cargo"])
             .args(&extra);
         for function in cases::functions() {
