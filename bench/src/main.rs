@@ -170,13 +170,15 @@ fn build(venv_bin: &std::path::Path) -> Result<Duration> {
         cargo
             .env("PATH", &path)
             // cargo-lambda passes the flags itself; given in the environment
-            // as well, they would reach rustc twice, and a different command
-            // line is a second build of every crate.
+            // as well (make sets them for this process), they would reach
+            // rustc twice, and a different command line is a second build of
+            // every crate.
             .envs(
                 cargo_env()
                     .into_iter()
                     .filter(|(name, _)| name != "CARGO_BUILD_RUSTFLAGS"),
             )
+            .env_remove("CARGO_BUILD_RUSTFLAGS")
             .args(["lambda", "build", "--release", "--compiler", "cargo"])
             .args(&extra);
         for function in cases::functions() {
