@@ -54,13 +54,15 @@ mail: ## print the mail the running local stack sent
 
 # The target and flags `cargo lambda build` passes (on x86_64 it adds
 # target-cpu=haswell): the benchmark is built with the same, so the crates its
-# dependency graph shares with the functions are compiled once.
+# dependency graph shares with the functions are compiled once. `--bin` without
+# `--package`, as the functions are built: cargo then resolves features over the
+# whole workspace for both, and a crate built with other features is a second build.
 HOST := $(shell rustc -vV | sed -n 's/^host: //p')
 BENCH_ENV := CARGO_BUILD_TARGET=$(HOST) \
 	$(if $(findstring x86_64,$(HOST)),CARGO_BUILD_RUSTFLAGS="-C target-cpu=haswell")
 
 bench: ## build the release bootstraps, measure every function, write BENCHMARKS.md
-	$(BENCH_ENV) $(CARGO) run --release --locked --package bench --bin bench
+	$(BENCH_ENV) $(CARGO) run --release --locked --bin bench
 
 install: ## install the emulators and cargo-lambda into .local/
 	$(DEV) install

@@ -173,11 +173,7 @@ fn build(venv_bin: &std::path::Path) -> Result<Duration> {
             // as well (make sets them for this process), they would reach
             // rustc twice, and a different command line is a second build of
             // every crate.
-            .envs(
-                cargo_env()
-                    .into_iter()
-                    .filter(|(name, _)| name != "CARGO_BUILD_RUSTFLAGS"),
-            )
+            .envs(cargo_env())
             .env_remove("CARGO_BUILD_RUSTFLAGS")
             .args(["lambda", "build", "--release", "--compiler", "cargo"])
             .args(&extra);
