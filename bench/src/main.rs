@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// Iteration counts. The defaults keep `make bench` on a clean clone (its
 /// release build included) inside 15 minutes on 2 cores: one repeat of the
-/// harness takes about 2.5 minutes there, so three (their medians) are an
+/// harness takes about 3 minutes there, so three (their medians) are an
 /// option, `FERROCART_BENCH_REPEATS=3`.
 pub struct Plan {
     pub repeats: usize,

@@ -640,39 +640,10 @@ async fn stack_request(
     }
 }
 
+/// `count` requests from `concurrency` clients. A function that publishes
+/// runs in chunks of `PURGE_EVERY` with the queues purged before each; the
+/// wall time counts the requests only.
 async fn load(
-    client: &reqwest::Client,
-    base: &str,
-    function: &str,
-    seeds: &Seeds,
-    concurrency: usize,
-    count: usize,
-) -> Result<StackFigures> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let workers = (0..concurrency).map(|_| {
-        let next = next.clone();
-        async move {
-            let mut took = Vec::new();
-            while next.fetch_add(1, Ordering::Relaxed) < count {
-                took.push(stack_request(client, base, function, seeds).await?);
-            }
-            Ok::<_, dev::Failure>(took)
-        }
-    });
-    let mut latencies = Vec::with_capacity(count);
-    for result in futures::future::join_all(workers).await {
-        latencies.extend(result?);
-    }
-    Ok(StackFigures {
-        latencies,
-        wall: started.elapsed(),
-    })
-}
-
-/// `load` in runs of at most `PURGE_EVERY` requests with the queues purged
-/// before each; the wall time counts the requests only.
-async fn load_purged(
     client: &reqwest::Client,
     base: &str,
     function: &str,
@@ -681,23 +652,37 @@ async fn load_purged(
     count: usize,
     queues: &Queues,
 ) -> Result<StackFigures> {
-    let mut all = StackFigures {
+    let publishes = cases::publishes(function);
+    let chunk = if publishes { PURGE_EVERY } else { count.max(1) };
+    let mut figures = StackFigures {
         latencies: Vec::with_capacity(count),
         wall: Duration::ZERO,
     };
-    if !cases::publishes(function) {
-        return load(client, base, function, seeds, concurrency, count).await;
-    }
     let mut left = count;
     while left > 0 {
-        let chunk = left.min(PURGE_EVERY);
-        queues.purge().await?;
-        let figures = load(client, base, function, seeds, concurrency, chunk).await?;
-        all.latencies.extend(figures.latencies);
-        all.wall += figures.wall;
-        left -= chunk;
+        let n = left.min(chunk);
+        if publishes {
+            queues.purge().await?;
+        }
+        let next = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        let workers = (0..concurrency).map(|_| {
+            let next = next.clone();
+            async move {
+                let mut took = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < n {
+                    took.push(stack_request(client, base, function, seeds).await?);
+                }
+                Ok::<_, dev::Failure>(took)
+            }
+        });
+        for result in futures::future::join_all(workers).await {
+            figures.latencies.extend(result?);
+        }
+        figures.wall += started.elapsed();
+        left -= n;
     }
-    Ok(all)
+    Ok(figures)
 }
 
 pub async fn through_stack(
@@ -715,7 +700,7 @@ pub async fn through_stack(
     for function in cases::functions() {
         for concurrency in [1, 8] {
             // Warm-up at the same concurrency, so every instance has started.
-            load_purged(
+            load(
                 &client,
                 base,
                 function,
@@ -725,7 +710,7 @@ pub async fn through_stack(
                 queues,
             )
             .await?;
-            let figures = load_purged(
+            let figures = load(
                 &client,
                 base,
                 function,
