@@ -149,16 +149,12 @@ async fn pools(
             Ok::<_, dev::Failure>(copy.id.to_string())
         }
     };
-    let to_cancel = futures::stream::iter(0..size)
+    let mut to_cancel = futures::stream::iter(0..2 * size)
         .map(new_order)
         .buffer_unordered(16)
         .try_collect::<VecDeque<String>>()
         .await?;
-    let to_pay = futures::stream::iter(0..size)
-        .map(new_order)
-        .buffer_unordered(16)
-        .try_collect::<VecDeque<String>>()
-        .await?;
+    let to_pay = to_cancel.split_off(size);
     let stock = Stock::parse(1).map_err(fail)?;
     let to_archive = futures::stream::iter(0..size)
         .map(|i| {
