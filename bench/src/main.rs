@@ -325,10 +325,19 @@ async fn measure_all(
             plan.warm,
         )
         .await?;
+        let bare_get_item = tokio::task::block_in_place(|| {
+            measure::bare_get_item(
+                std::net::SocketAddr::from(([127, 0, 0, 1], options().dynamodb_port)),
+                &products_table,
+                &seeds.seeds.product_id,
+                plan.warm,
+            )
+        })?;
         let send_message = measure::raw_send_message(&sqs, plan.moto_references).await?;
         let send_email = measure::raw_send_email(&ses, &sender, plan.moto_references).await?;
         for (what, took) in [
             ("raw GetItem", &get_item),
+            ("bare GetItem", &bare_get_item),
             ("raw SendMessage", &send_message),
             ("raw SendEmail", &send_email),
         ] {
@@ -343,6 +352,7 @@ async fn measure_all(
         runs.push(measure::Run {
             functions,
             get_item,
+            bare_get_item,
             send_message,
             send_email,
         });

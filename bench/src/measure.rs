@@ -26,6 +26,7 @@ pub struct FunctionRun {
 pub struct Run {
     pub functions: HashMap<String, FunctionRun>,
     pub get_item: Vec<Duration>,
+    pub bare_get_item: Vec<Duration>,
     pub send_message: Vec<Duration>,
     pub send_email: Vec<Duration>,
 }
@@ -139,13 +140,28 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 struct Process {
     child: Child,
+    logs: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(logs) = self.logs.take() {
+            let _ = logs.join();
+        }
     }
+}
+
+/// Copies a function's output into its log file in large writes. Lambda gives
+/// a function a pipe, not a file: a write to a file under the project's tree
+/// also wakes every inotify watcher of that tree, on the function's time.
+fn drain(mut output: std::io::PipeReader, log: std::fs::File) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut log = std::io::BufWriter::with_capacity(1 << 16, log);
+        let _ = std::io::copy(&mut output, &mut log);
+        let _ = std::io::Write::flush(&mut log);
+    })
 }
 
 impl Harness {
@@ -176,7 +192,8 @@ impl Harness {
             .append(true)
             .open(self.logs.join(format!("{function}.log")))
             .map_err(|e| fail(e.to_string()))?;
-        let err = log.try_clone().map_err(|e| fail(e.to_string()))?;
+        let (output, out) = std::io::pipe().map_err(|e| fail(e.to_string()))?;
+        let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
         let dir = bootstrap(function)
             .parent()
             .map(|p| p.to_path_buf())
@@ -196,11 +213,14 @@ impl Harness {
             )
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
             .stdin(Stdio::null())
-            .stdout(log)
+            .stdout(out)
             .stderr(err)
             .spawn()
             .map_err(|e| fail(format!("starting {function}: {e}")))?;
-        Ok(Process { child })
+        Ok(Process {
+            child,
+            logs: Some(drain(output, log)),
+        })
     }
 
     fn event(&self, function: &str, seeds: &Seeds) -> Result<(Request, Vec<u8>)> {
@@ -424,6 +444,86 @@ pub async fn raw_get_item(
         took.push(started.elapsed());
         if out.item().is_none() {
             return Err(fail("GetItem found no seeded product"));
+        }
+    }
+    Ok(took)
+}
+
+/// The same consistent GetItem over a bare HTTP/1.1 keep-alive socket with
+/// TCP_NODELAY: no SDK, no signing (DynamoDB Local reads only the access key),
+/// one write a request. What is left is DynamoDB Local's own share of a read.
+pub fn bare_get_item(
+    endpoint: std::net::SocketAddr,
+    table: &str,
+    product_id: &str,
+    count: usize,
+) -> Result<Vec<Duration>> {
+    use std::io::{Read, Write};
+    let key: serde_json::Map<String, Value> = product_key(product_id)?
+        .into_iter()
+        .map(|(name, value)| match value.as_s() {
+            Ok(text) => Ok((name, serde_json::json!({ "S": text }))),
+            Err(_) => Err(fail(format!("key attribute {name} is not a string"))),
+        })
+        .collect::<Result<_>>()?;
+    let body =
+        serde_json::json!({ "TableName": table, "Key": key, "ConsistentRead": true }).to_string();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {endpoint}\r\nContent-Type: application/x-amz-json-1.0\r\n\
+         X-Amz-Target: DynamoDB_20120810.GetItem\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/dynamodb/aws4_request, \
+         SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let io = |e: std::io::Error| fail(format!("bare GetItem to {endpoint}: {e}"));
+    let mut socket = std::net::TcpStream::connect(endpoint).map_err(io)?;
+    socket.set_nodelay(true).map_err(io)?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(io)?;
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut took = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = Instant::now();
+        socket.write_all(request.as_bytes()).map_err(io)?;
+        let mut filled = 0;
+        let (head, length) = loop {
+            let read = socket.read(&mut buffer[filled..]).map_err(io)?;
+            if read == 0 {
+                return Err(fail("DynamoDB Local closed the connection"));
+            }
+            filled += read;
+            let text = &buffer[..filled];
+            if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&text[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .ok_or_else(|| fail("DynamoDB Local answered without a Content-Length"))?;
+                break (end + 4, length);
+            }
+            if filled == buffer.len() {
+                return Err(fail("DynamoDB Local's answer is too large"));
+            }
+        };
+        while filled < head + length {
+            if filled == buffer.len() {
+                return Err(fail("DynamoDB Local's answer is too large"));
+            }
+            let read = socket.read(&mut buffer[filled..]).map_err(io)?;
+            if read == 0 {
+                return Err(fail("DynamoDB Local closed the connection"));
+            }
+            filled += read;
+        }
+        took.push(started.elapsed());
+        let answer = &buffer[..filled];
+        if !answer.starts_with(b"HTTP/1.1 200") || !answer[head..].starts_with(b"{\"Item\"") {
+            return Err(fail(format!(
+                "bare GetItem: {}",
+                String::from_utf8_lossy(answer)
+            )));
         }
     }
     Ok(took)

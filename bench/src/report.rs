@@ -200,6 +200,7 @@ fn render(r: &Results) -> String {
         [0, 1, 2].map(|i| median_f64(figures.iter().map(|g| g[i]).collect()))
     };
     let get_item = reference(|run| &run.get_item);
+    let bare_get_item = reference(|run| &run.bare_get_item);
     let send_message = reference(|run| &run.send_message);
     let send_email = reference(|run| &run.send_email);
     let stack = |function: &str, concurrency: usize| {
@@ -281,6 +282,10 @@ fn render(r: &Results) -> String {
         (
             "raw DynamoDB Local GetItem (consistent) from the benchmark",
             get_item,
+        ),
+        (
+            "the same GetItem over a bare HTTP socket (no SDK, no signing)",
+            bare_get_item,
         ),
         ("raw moto SQS SendMessage from the benchmark", send_message),
         ("raw moto SES SendEmail from the benchmark", send_email),

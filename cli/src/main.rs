@@ -139,7 +139,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             check_table(&dynamodb, &table, &endpoint).await?;
             let password = read_password()?;
             let users = UsersTable::new(dynamodb, table);
-            let user = ferrocart::create_admin(&users, username, email, &password).await?;
+            let user = ops::create_admin(&users, username, email, &password).await?;
             println!(
                 "created admin {} ({}), id {}",
                 user.username.as_str(),
@@ -158,7 +158,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             .await?;
             check_table(&dynamodb, &table, &endpoint).await?;
             let products = ProductsTable::new(dynamodb, table);
-            let seeded = ferrocart::seed::seed(&products).await?;
+            let seeded = ops::seed::seed(&products).await?;
             println!(
                 "demo catalogue: {} products created, {} already there",
                 seeded.created, seeded.present
@@ -184,7 +184,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             match action {
                 DlqAction::List => {
-                    let letters = ferrocart::dlq::list(&sqs, &dlq).await.map_err(Failure)?;
+                    let letters = ops::dlq::list(&sqs, &dlq).await.map_err(Failure)?;
                     for l in &letters {
                         println!(
                             "{}  received {} times  sent at {} ms\n  {}",
@@ -206,7 +206,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                             .await?
                         }
                     };
-                    let moved = ferrocart::dlq::redrive(&sqs, &dlq, &queue)
+                    let moved = ops::dlq::redrive(&sqs, &dlq, &queue)
                         .await
                         .map_err(Failure)?;
                     println!("{moved} messages sent back to the queue");

@@ -148,11 +148,11 @@ fn the_sample_events_name_the_first_seeded_product() {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(
         event["pathParameters"]["id"],
-        ferrocart::seed::product_id(0).as_str()
+        ops::seed::product_id(0).as_str()
     );
-    assert!(ferrocart::seed::CATALOG.len() >= 30);
+    assert!(ops::seed::CATALOG.len() >= 30);
     let categories: std::collections::BTreeSet<_> =
-        ferrocart::seed::CATALOG.iter().map(|p| p.0).collect();
+        ops::seed::CATALOG.iter().map(|p| p.0).collect();
     assert!(categories.len() >= 5);
 }
 

@@ -343,7 +343,7 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
         }
         match name.as_str() {
             // The first product of the demo catalogue every stack is seeded with.
-            "get-product" => set_path_id(event, ferrocart::seed::product_id(0).as_str()),
+            "get-product" => set_path_id(event, ops::seed::product_id(0).as_str()),
             "update-product" => {
                 set_path_id(event, &f.patched.0);
                 event["headers"]["if-match"] = json!(f.patched.1);
@@ -368,7 +368,7 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
                 let mut body = body_of(event, name)?;
                 // Two of the first demo product, as the handler tests expect.
                 body["items"] =
-                    json!([{"product_id": ferrocart::seed::product_id(0).as_str(), "quantity": 2}]);
+                    json!([{"product_id": ops::seed::product_id(0).as_str(), "quantity": 2}]);
                 set_body(event, &body);
             }
             "process-payment" => {

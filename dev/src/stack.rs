@@ -327,8 +327,7 @@ impl Stack {
                 .ok_or_else(|| fail(format!("Cargo.toml lambda env has no {var}")))
         };
         let users = shared::aws::UsersTable::new(dynamodb.clone(), table_name("USERS_TABLE")?);
-        match ferrocart::create_admin(&users, ADMIN_USERNAME, ADMIN_EMAIL, &admin_password()).await
-        {
+        match ops::create_admin(&users, ADMIN_USERNAME, ADMIN_EMAIL, &admin_password()).await {
             Ok(_) => println!("  admin {ADMIN_USERNAME} created"),
             Err(shared::Error::UsernameTaken | shared::Error::EmailTaken) => {
                 println!("  admin {ADMIN_USERNAME} exists")
@@ -337,7 +336,7 @@ impl Stack {
         }
         let products =
             shared::aws::ProductsTable::new(dynamodb.clone(), table_name("PRODUCTS_TABLE")?);
-        let seeded = ferrocart::seed::seed(&products)
+        let seeded = ops::seed::seed(&products)
             .await
             .map_err(|e| fail(format!("seeding the demo catalogue: {e}")))?;
         println!(

@@ -21,7 +21,7 @@ async fn ses() -> aws_sdk_ses::Client {
 async fn in_dlq(client: &aws_sdk_sqs::Client, marker: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        let letters = ferrocart::dlq::list(client, &env("PAYMENT_EVENTS_DLQ_URL"))
+        let letters = ops::dlq::list(client, &env("PAYMENT_EVENTS_DLQ_URL"))
             .await
             .unwrap();
         if let Some(letter) = letters.iter().find(|l| l.body.contains(marker)) {
@@ -86,7 +86,7 @@ async fn a_failing_send_ends_in_the_dlq_and_redrive_delivers_it_once() {
         failed.text
     );
 
-    let moved = ferrocart::dlq::redrive(
+    let moved = ops::dlq::redrive(
         &client,
         &env("PAYMENT_EVENTS_DLQ_URL"),
         &env("PAYMENT_EVENTS_QUEUE_URL"),

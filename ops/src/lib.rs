@@ -1,4 +1,4 @@
-//! The operator's tools, used by the `ferrocart` command and by the local stack.
+//! The operator's tasks, used by the `ferrocart` command, the local stack and the tests.
 
 pub mod dlq;
 pub mod seed;
