@@ -487,36 +487,30 @@ pub fn bare_get_item(
         let started = Instant::now();
         socket.write_all(request.as_bytes()).map_err(io)?;
         let mut filled = 0;
-        let (head, length) = loop {
+        // Where the body starts and how long it is, once the head is in.
+        let mut framing: Option<(usize, usize)> = None;
+        while framing.is_none_or(|(head, length)| filled < head + length) {
+            if filled == buffer.len() {
+                return Err(fail("DynamoDB Local's answer is too large"));
+            }
             let read = socket.read(&mut buffer[filled..]).map_err(io)?;
             if read == 0 {
                 return Err(fail("DynamoDB Local closed the connection"));
             }
             filled += read;
-            let text = &buffer[..filled];
-            if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&text[..end]).to_ascii_lowercase();
+            if framing.is_none()
+                && let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n")
+            {
+                let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
                 let length = head
                     .lines()
                     .find_map(|l| l.strip_prefix("content-length:"))
                     .and_then(|v| v.trim().parse::<usize>().ok())
                     .ok_or_else(|| fail("DynamoDB Local answered without a Content-Length"))?;
-                break (end + 4, length);
+                framing = Some((end + 4, length));
             }
-            if filled == buffer.len() {
-                return Err(fail("DynamoDB Local's answer is too large"));
-            }
-        };
-        while filled < head + length {
-            if filled == buffer.len() {
-                return Err(fail("DynamoDB Local's answer is too large"));
-            }
-            let read = socket.read(&mut buffer[filled..]).map_err(io)?;
-            if read == 0 {
-                return Err(fail("DynamoDB Local closed the connection"));
-            }
-            filled += read;
         }
+        let head = framing.map_or(0, |(head, _)| head);
         took.push(started.elapsed());
         let answer = &buffer[..filled];
         if !answer.starts_with(b"HTTP/1.1 200") || !answer[head..].starts_with(b"{\"Item\"") {
