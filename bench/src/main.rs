@@ -327,7 +327,7 @@ async fn measure_all(
         .await?;
         let bare_get_item = tokio::task::block_in_place(|| {
             measure::bare_get_item(
-                std::net::SocketAddr::from(([127, 0, 0, 1], options().dynamodb_port)),
+                &dynamodb_endpoint,
                 &products_table,
                 &seeds.seeds.product_id,
                 plan.warm,

@@ -453,7 +453,7 @@ pub async fn raw_get_item(
 /// TCP_NODELAY: no SDK, no signing (DynamoDB Local reads only the access key),
 /// one write a request. What is left is DynamoDB Local's own share of a read.
 pub fn bare_get_item(
-    endpoint: std::net::SocketAddr,
+    endpoint_url: &str,
     table: &str,
     product_id: &str,
     count: usize,
@@ -466,6 +466,17 @@ pub fn bare_get_item(
             Err(_) => Err(fail(format!("key attribute {name} is not a string"))),
         })
         .collect::<Result<_>>()?;
+    // The endpoint the SDK clients are given, so both rows talk to one server.
+    let url = reqwest::Url::parse(endpoint_url)
+        .map_err(|e| fail(format!("DynamoDB endpoint {endpoint_url}: {e}")))?;
+    let endpoint = match (url.scheme(), url.host_str(), url.port_or_known_default()) {
+        ("http", Some(host), Some(port)) => format!("{host}:{port}"),
+        _ => {
+            return Err(fail(format!(
+                "DynamoDB endpoint {endpoint_url} is not plain http"
+            )));
+        }
+    };
     let body =
         serde_json::json!({ "TableName": table, "Key": key, "ConsistentRead": true }).to_string();
     let request = format!(
@@ -476,7 +487,7 @@ pub fn bare_get_item(
         body.len()
     );
     let io = |e: std::io::Error| fail(format!("bare GetItem to {endpoint}: {e}"));
-    let mut socket = std::net::TcpStream::connect(endpoint).map_err(io)?;
+    let mut socket = std::net::TcpStream::connect(&endpoint).map_err(io)?;
     socket.set_nodelay(true).map_err(io)?;
     socket
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -489,7 +500,12 @@ pub fn bare_get_item(
         let mut filled = 0;
         // Where the body starts and how long it is, once the head is in.
         let mut framing: Option<(usize, usize)> = None;
-        while framing.is_none_or(|(head, length)| filled < head + length) {
+        let head = loop {
+            if let Some((head, length)) = framing
+                && filled >= head + length
+            {
+                break head;
+            }
             if filled == buffer.len() {
                 return Err(fail("DynamoDB Local's answer is too large"));
             }
@@ -509,8 +525,7 @@ pub fn bare_get_item(
                     .ok_or_else(|| fail("DynamoDB Local answered without a Content-Length"))?;
                 framing = Some((end + 4, length));
             }
-        }
-        let head = framing.map_or(0, |(head, _)| head);
+        };
         took.push(started.elapsed());
         let answer = &buffer[..filled];
         if !answer.starts_with(b"HTTP/1.1 200") || !answer[head..].starts_with(b"{\"Item\"") {
