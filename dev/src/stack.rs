@@ -233,14 +233,24 @@ impl Stack {
                     .parent()
                     .unwrap_or(&root)
                     .to_path_buf();
+                let class_path = std::env::join_paths([
+                    installed.dynamodb_jar.as_path(),
+                    installed.dynamodb_launcher.as_path(),
+                ])
+                .map_err(|e| fail(format!("DynamoDB Local's class path: {e}")))?;
+                // Not `-jar`: DynamoDB Local alone listens on every interface.
+                // IPv4 sockets only, so the listener is 127.0.0.1 itself rather
+                // than its IPv4-mapped IPv6 form.
                 let mut java = Command::new("java");
                 java.arg("-Xmx1g")
+                    .arg("-Djava.net.preferIPv4Stack=true")
                     .arg(format!(
                         "-Djava.library.path={}",
                         jar_dir.join("DynamoDBLocal_lib").display()
                     ))
-                    .arg("-jar")
-                    .arg(&installed.dynamodb_jar)
+                    .arg("-cp")
+                    .arg(class_path)
+                    .arg(install::DYNAMODB_LAUNCHER)
                     .args(["-sharedDb", "-port", &options.dynamodb_port.to_string()]);
                 if options.persist {
                     let data = dir.join("dynamodb");

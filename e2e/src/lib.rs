@@ -4,6 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use reqwest::header::HeaderMap;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use shared::auth::SigningKey;
 
@@ -131,7 +132,8 @@ pub fn sign(header: &Value, claims: &Value, key: &SigningKey) -> String {
         B64.encode(claims.to_string())
     );
     let encoding =
-        jsonwebtoken::EncodingKey::from_ed_pem(key.private_key_pem.as_bytes()).expect("a PEM key");
+        jsonwebtoken::EncodingKey::from_ed_pem(key.private_key_pem.expose_secret().as_bytes())
+            .expect("a PEM key");
     let signature =
         jsonwebtoken::crypto::sign(input.as_bytes(), &encoding, jsonwebtoken::Algorithm::EdDSA)
             .expect("signing works");

@@ -1,5 +1,8 @@
 //! Messages that keep failing reach the dead-letter queue after 5 receives,
 //! and `ferrocart dlq redrive` brings them back once the cause is fixed.
+//!
+//! Its own test binary, not a module of `it`: it breaks mail sending on
+//! purpose while it runs, and the tests that wait for mail must not overlap it.
 
 use e2e::*;
 use serde_json::json;

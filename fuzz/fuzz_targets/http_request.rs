@@ -18,8 +18,8 @@ use shared::auth::token::{generate_key_pair, jwk_set};
 use shared::cursor::{CursorKey, Scope};
 use shared::http::list::{DEFAULT_LIMIT, MAX_LIMIT, page_request, query};
 use shared::http::{
-    JsonBody, MAX_BODY_BYTES, auth, idempotent, notifications, orders, payments, products,
-    source_ip, users,
+    FromRequest, JsonBody, MAX_BODY_BYTES, SourceIp, auth, idempotent, notifications, orders,
+    payments, products, users,
 };
 use shared::idempotency::KEY_MAX;
 use std::sync::LazyLock;
@@ -130,7 +130,7 @@ fuzz_target!(|data: &[u8]| {
         Err(Error::Unauthorized(_)) => {}
         other => panic!("a forged Authorization passed: {other:?}"),
     }
-    let _ = source_ip(&req);
+    let _ = SourceIp::from_request(&req, &());
 
     // Bodies: size first, then the media type, then JSON, then each endpoint's rules.
     let body: &[u8] = req.body().as_ref();

@@ -13,6 +13,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use lambda_http::http::{HeaderValue, header};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
+use secrecy::ExposeSecret;
 use shared::Error;
 use shared::auth::token::{generate_key_pair, jwk_set};
 use shared::auth::{Claims, TokenSigner, TokenVerifier};
@@ -36,7 +37,7 @@ struct Keys {
 static KEYS: LazyLock<Keys> = LazyLock::new(|| {
     let (key, jwk) = generate_key_pair(KID).expect("a key pair");
     Keys {
-        encoding: EncodingKey::from_ed_pem(key.private_key_pem.as_bytes()).expect("pem"),
+        encoding: EncodingKey::from_ed_pem(key.private_key_pem.expose_secret().as_bytes()).expect("pem"),
         signer: TokenSigner::new(&key, ISS, AUD).expect("signer"),
         verifier: TokenVerifier::from_jwks(&jwk_set(&[jwk]), ISS, AUD).expect("verifier"),
     }

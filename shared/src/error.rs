@@ -46,7 +46,8 @@ pub enum Error {
     PayloadTooLarge { limit: usize },
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
-    /// The reason is logged, never sent: clients learn only that the token is unusable.
+    /// The reason is for tests and debugging, never sent: clients learn
+    /// only that the token is unusable.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
     #[error("forbidden")]

@@ -41,17 +41,17 @@ pub fn confirmation(event: &PaymentSucceeded) -> Mail {
             line.quantity.get(),
             line.name.as_str(),
             format_usd(line.unit_price_cents.get()),
-            format_usd(line.line_total_cents)
+            format_usd(line.line_total_cents.get())
         ));
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape_html(line.name.as_str()),
             line.quantity.get(),
             format_usd(line.unit_price_cents.get()),
-            format_usd(line.line_total_cents)
+            format_usd(line.line_total_cents.get())
         ));
     }
-    let total = format_usd(event.total_cents);
+    let total = format_usd(event.total_cents.get());
     text.push_str(&format!(
         "\nTotal paid: {total} ({})\n\nferrocart\n",
         event.currency.code()
@@ -161,6 +161,14 @@ impl Notifier {
                 Err(error)
             }
         }
+    }
+
+    /// An invocation by the SQS event source: the batch, as [`Self::handle_batch`].
+    pub async fn handle(
+        &self,
+        event: lambda_http::lambda_runtime::LambdaEvent<SqsEvent>,
+    ) -> Result<SqsBatchResponse, Error> {
+        Ok(self.handle_batch(event.payload).await)
     }
 
     /// A batch, its records handled concurrently; only failed ids are reported.

@@ -1,11 +1,12 @@
 //! The orders service: create (one transaction with the stock it takes),
 //! list, get, cancel, and the expiry sweep.
 
-use crate::aws::transact::{RetryPolicy, TransactError, condition_failed, transact};
+use crate::aws::IdempotencyStore;
+use crate::aws::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::aws::{OrdersTable, ProductsTable};
 use crate::cursor::Position;
 use crate::domain::{Order, OrderId, OrderRequest, OrderStatus, ProductId, Timestamp, UserId};
-use crate::idempotency::{Claim, IdempotencyStore, StoredResponse};
+use crate::idempotency::Claim;
 use crate::{Error, FieldError};
 
 pub const DEFAULT_EXPIRY_SECONDS: i64 = 30 * 60;
@@ -18,14 +19,14 @@ pub struct Orders {
     pub retry: RetryPolicy,
 }
 
-/// The answer a created order gets, as an idempotent replay sends it again.
-pub fn created_response(order: &Order) -> Result<StoredResponse, Error> {
-    Ok(StoredResponse {
-        status: 201,
-        body: serde_json::to_string(order).map_err(Error::internal("encoding an order"))?,
-        content_type: "application/json".into(),
-        location: Some(format!("/orders/{}", order.id)),
-    })
+/// The items of an order's transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Order,
+    /// The stock of the order's line at this index.
+    Line(usize),
+    /// The idempotent answer.
+    Answer,
 }
 
 fn unknown(i: usize, id: &ProductId) -> FieldError {
@@ -38,8 +39,8 @@ fn unknown(i: usize, id: &ProductId) -> FieldError {
 
 impl Orders {
     /// Prices the request from the catalogue and writes the order, its stock
-    /// decrements and (with a claim) its idempotent answer in one transaction:
-    /// all of it or nothing.
+    /// decrements and (with a claim) the order as the key's outcome in one
+    /// transaction: all of it or nothing.
     pub async fn create(
         &self,
         user: &UserId,
@@ -64,60 +65,54 @@ impl Orders {
             Error::UnknownProduct(missing.0.iter().map(|(i, id)| unknown(*i, id)).collect())
         })?;
 
-        let mut items = vec![self.orders.put_new(&order)?];
-        for line in &order.items {
-            items.push(
+        let mut transaction = Transaction::default();
+        transaction.add(Write::Order, self.orders.put_new(&order)?);
+        for (i, line) in order.items.iter().enumerate() {
+            transaction.add(
+                Write::Line(i),
                 self.products
                     .take_stock(&line.product_id, line.quantity.get())?,
             );
         }
         if let Some((store, claim)) = idempotency {
-            items.push(store.complete_item(claim, &created_response(&order)?)?);
+            transaction.add(Write::Answer, store.complete_item(claim, &order)?);
         }
         let token = idempotency.map(|(_, claim)| claim.token().to_owned());
-        match transact(self.orders.client(), items, token.as_deref(), &self.retry).await {
-            Ok(()) => Ok(order),
-            Err(TransactError::Cancelled(reasons)) => {
-                let lines = order.items.len();
-                if idempotency.is_some() && condition_failed(&reasons, lines + 1) {
-                    // Our claim ran out and another retry holds the key now.
-                    return Err(Error::IdempotencyInProgress);
-                }
-                // Which lines failed, and why, from the catalogue as it is now.
-                let failed: Vec<usize> = (0..lines)
-                    .filter(|i| condition_failed(&reasons, i + 1))
-                    .collect();
-                let ids: Vec<ProductId> = failed
-                    .iter()
-                    .map(|i| order.items[*i].product_id.clone())
-                    .collect();
-                let now = self.products.get_many(&ids).await?;
-                let mut short = Vec::new();
-                let mut gone = Vec::new();
-                for i in failed {
-                    let line = &order.items[i];
-                    match now.get(&line.product_id) {
-                        Some(product) => short.push(
-                            FieldError::new(
-                                format!("items[{i}].quantity"),
-                                format!("only {} in stock", product.stock.get()),
-                            )
-                            .for_product(line.product_id.as_str()),
-                        ),
-                        None => gone.push(unknown(i, &line.product_id)),
-                    }
-                }
-                if !gone.is_empty() {
-                    Err(Error::UnknownProduct(gone))
-                } else if !short.is_empty() {
-                    Err(Error::InsufficientStock(short))
-                } else {
-                    Err(Error::internal("writing an order")(
-                        TransactError::Cancelled(reasons),
-                    ))
-                }
+        let cancelled = match transaction
+            .run(self.orders.client(), token.as_deref(), &self.retry)
+            .await
+        {
+            Ok(()) => return Ok(order),
+            Err(TransactionError::Cancelled(cancelled)) => cancelled,
+            Err(error) => return Err(Error::internal("writing an order")(error)),
+        };
+        if cancelled.condition_failed(&Write::Answer) {
+            // Our claim ran out and another retry holds the key now.
+            return Err(Error::IdempotencyInProgress);
+        }
+        // Which lines failed, and why, from the products the cancellation returned.
+        let mut short = Vec::new();
+        let mut gone = Vec::new();
+        for (name, old) in cancelled.failed_conditions() {
+            let Write::Line(i) = *name else { continue };
+            let line = &order.items[i];
+            match ProductsTable::stock_left(old)? {
+                Some(left) => short.push(
+                    FieldError::new(
+                        format!("items[{i}].quantity"),
+                        format!("only {left} in stock"),
+                    )
+                    .for_product(line.product_id.as_str()),
+                ),
+                None => gone.push(unknown(i, &line.product_id)),
             }
-            Err(error) => Err(Error::internal("writing an order")(error)),
+        }
+        if !gone.is_empty() {
+            Err(Error::UnknownProduct(gone))
+        } else if !short.is_empty() {
+            Err(Error::InsufficientStock(short))
+        } else {
+            Err(Error::internal("writing an order")(cancelled))
         }
     }
 
@@ -172,38 +167,47 @@ impl Orders {
         // stock is never given back by re-creating a product.
         let mut lines: Vec<_> = order.items.iter().collect();
         loop {
-            let mut items = vec![self.orders.close(&order.id, to, owner, due_by, now)?];
-            for line in &lines {
-                items.push(
+            let mut transaction = Transaction::default();
+            transaction.add(
+                Write::Order,
+                self.orders.close(&order.id, to, owner, due_by, now)?,
+            );
+            for (i, line) in lines.iter().enumerate() {
+                transaction.add(
+                    Write::Line(i),
                     self.products
                         .give_back_stock(&line.product_id, line.quantity.get())?,
                 );
             }
-            match transact(self.orders.client(), items, None, &self.retry).await {
+            let cancelled = match transaction
+                .run(self.orders.client(), None, &self.retry)
+                .await
+            {
                 Ok(()) => {
                     let mut closed = order.clone();
                     closed.status = to;
                     closed.updated_at = now;
                     return Ok(Some(closed));
                 }
-                Err(TransactError::Cancelled(reasons)) => {
-                    if condition_failed(&reasons, 0) {
-                        return Ok(None);
-                    }
-                    let missing: Vec<usize> = (0..lines.len())
-                        .filter(|i| condition_failed(&reasons, i + 1))
-                        .collect();
-                    if missing.is_empty() {
-                        return Err(Error::internal("closing an order")(
-                            TransactError::Cancelled(reasons),
-                        ));
-                    }
-                    for i in missing.iter().rev() {
-                        tracing::error!(order = %order.id, product = %lines[*i].product_id, "product is not stored; its stock cannot be given back");
-                        lines.remove(*i);
-                    }
-                }
+                Err(TransactionError::Cancelled(cancelled)) => cancelled,
                 Err(error) => return Err(Error::internal("closing an order")(error)),
+            };
+            if cancelled.condition_failed(&Write::Order) {
+                return Ok(None);
+            }
+            let missing: Vec<usize> = cancelled
+                .failed_conditions()
+                .filter_map(|(name, _)| match name {
+                    Write::Line(i) => Some(*i),
+                    _ => None,
+                })
+                .collect();
+            if missing.is_empty() {
+                return Err(Error::internal("closing an order")(cancelled));
+            }
+            for i in missing.iter().rev() {
+                tracing::error!(order = %order.id, product = %lines[*i].product_id, "product is not stored; its stock cannot be given back");
+                lines.remove(*i);
             }
         }
     }

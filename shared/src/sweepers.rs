@@ -19,10 +19,6 @@ impl ExpireOrders {
         Self { orders }
     }
 
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        Ok(Self::new(crate::http::orders::orders_from_env().await?))
-    }
-
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Sweep, Error> {
         let sweep = self
             .orders
@@ -44,28 +40,12 @@ pub const RESEND_BATCH: i32 = 100;
 
 /// Re-sends `payment.succeeded` events whose flag stayed set past the grace period.
 pub struct ResendPaymentEvents {
-    payments: crate::aws::PaymentsTable,
-    queue: crate::aws::EventQueue,
-    grace_seconds: i64,
+    pub payments: crate::aws::PaymentsTable,
+    pub queue: crate::aws::EventQueue,
+    pub grace_seconds: i64,
 }
 
 impl ResendPaymentEvents {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        use crate::config;
-        let sdk = crate::aws::sdk_config()?;
-        Ok(Self {
-            payments: crate::aws::PaymentsTable::new(
-                aws_sdk_dynamodb::Client::new(&sdk),
-                config::required(config::PAYMENTS_TABLE)?,
-            ),
-            queue: crate::aws::EventQueue::new(
-                aws_sdk_sqs::Client::new(&sdk),
-                config::required(config::PAYMENT_EVENTS_QUEUE_URL)?,
-            ),
-            grace_seconds: config::number_or(config::PAYMENT_EVENT_GRACE_SECONDS, 60)? as i64,
-        })
-    }
-
     pub async fn handle(
         &self,
         event: LambdaEvent<Value>,

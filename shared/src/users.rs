@@ -6,17 +6,19 @@ use crate::aws::UsersTable;
 use crate::aws::users_table::CreateUserError;
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::{LoginName, NewUser, Role, Timestamp, User, UserId};
+use secrecy::SecretString;
 
 pub struct LoginAttempt {
     pub name: LoginName,
-    pub password: String,
+    pub password: SecretString,
     /// The caller's address as API Gateway saw it.
     pub source_ip: String,
 }
 
+/// A successful login. Its token is a secret: `Debug` redacts it.
 #[derive(Debug)]
 pub struct LoggedIn {
-    pub access_token: String,
+    pub access_token: SecretString,
     pub user: User,
 }
 
@@ -37,7 +39,7 @@ pub async fn create_user(
     new: NewUser,
     role: Role,
 ) -> Result<User, Error> {
-    let password_hash = hasher.hash(new.password.expose().to_owned()).await?;
+    let password_hash = hasher.hash(new.password.into_secret()).await?;
     let user = User {
         id: UserId::generate(),
         username: new.username,
@@ -84,7 +86,10 @@ pub async fn login(
                     .await?;
             }
             let access_token = signer.issue(&user.id, user.role, now)?;
-            Ok(LoggedIn { access_token, user })
+            Ok(LoggedIn {
+                access_token: access_token.into(),
+                user,
+            })
         }
         _ => {
             let consecutive = table
@@ -111,4 +116,27 @@ pub async fn me(table: &UsersTable, id: &UserId) -> Result<User, Error> {
         .await?
         .map(|stored| stored.user)
         .ok_or(Error::UserNotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Email, Username};
+
+    #[test]
+    fn a_login_never_prints_its_token() {
+        let logged_in = LoggedIn {
+            access_token: "eyJhbGciOiJFZERTQSJ9.secret.signature".into(),
+            user: User {
+                id: UserId::generate(),
+                username: Username::parse("ada").unwrap(),
+                email: Email::parse("ada@example.com").unwrap(),
+                role: Role::Customer,
+                created_at: Timestamp::now(),
+            },
+        };
+        let shown = format!("{logged_in:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("ada@example.com"), "{shown}");
+    }
 }

@@ -1,9 +1,9 @@
 use lambda_http::{Error, run, service_fn};
-use shared::http::orders::OrderById;
+use shared::http::{orders, serve};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let handler = OrderById::from_env().await?;
-    run(service_fn(|req| handler.cancel(req))).await
+    let api = shared::wiring::OrdersApi::from_env()?;
+    run(service_fn(|req| serve(req, &api, orders::cancel))).await
 }

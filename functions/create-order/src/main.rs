@@ -1,9 +1,9 @@
 use lambda_http::{Error, run, service_fn};
-use shared::http::orders::CreateOrder;
+use shared::http::{orders, serve};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let handler = CreateOrder::from_env().await?;
-    run(service_fn(|req| handler.handle(req))).await
+    let api = shared::wiring::OrdersApi::from_env()?.idempotent()?;
+    run(service_fn(|req| serve(req, &api, orders::create))).await
 }

@@ -1,9 +1,9 @@
 use lambda_http::{Error, run, service_fn};
-use shared::http::products::AdminProducts;
+use shared::http::{products, serve};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let handler = AdminProducts::from_env().await?;
-    run(service_fn(|req| handler.create(req))).await
+    let api = shared::wiring::CatalogApi::from_env()?;
+    run(service_fn(|req| serve(req, &api, products::create))).await
 }

@@ -1,9 +1,9 @@
 use lambda_http::{Error, run, service_fn};
-use shared::http::notifications::EnqueueNotification;
+use shared::http::{notifications, serve};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let handler = EnqueueNotification::from_env().await?;
-    run(service_fn(|req| handler.handle(req))).await
+    let api = shared::wiring::NotificationsApi::from_env()?;
+    run(service_fn(|req| serve(req, &api, notifications::enqueue))).await
 }

@@ -4,6 +4,6 @@ use shared::sweepers::ExpireOrders;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let sweeper = ExpireOrders::from_env().await?;
+    let sweeper = ExpireOrders::from_env()?;
     run(service_fn(|event| sweeper.handle(event))).await
 }

@@ -1,9 +1,9 @@
 use lambda_http::{Error, run, service_fn};
-use shared::http::notifications::ReadNotifications;
+use shared::http::{notifications, serve};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let handler = ReadNotifications::from_env(false).await?;
-    run(service_fn(|req| handler.get(req))).await
+    let api = shared::wiring::NotificationsApi::from_env()?;
+    run(service_fn(|req| serve(req, &api, notifications::get))).await
 }

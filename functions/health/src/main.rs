@@ -1,9 +1,9 @@
 use lambda_http::{Error, run, service_fn};
-use shared::http::health::Health;
+use shared::http::{health, serve};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let handler = Health::from_env().await?;
-    run(service_fn(|req| handler.handle(req))).await
+    let api = shared::wiring::HealthApi::from_env()?;
+    run(service_fn(|req| serve(req, &api, health::health))).await
 }

@@ -1,9 +1,9 @@
 use lambda_http::{Error, run, service_fn};
-use shared::http::payments::ProcessPayment;
+use shared::http::{payments, serve};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let handler = ProcessPayment::from_env().await?;
-    run(service_fn(|req| handler.handle(req))).await
+    let api = shared::wiring::PaymentsApi::from_env()?.idempotent()?;
+    run(service_fn(|req| serve(req, &api, payments::pay))).await
 }

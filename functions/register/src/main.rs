@@ -1,9 +1,9 @@
 use lambda_http::{Error, run, service_fn};
-use shared::http::users::Register;
+use shared::http::{serve, users};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let handler = Register::from_env().await?;
-    run(service_fn(|req| handler.handle(req))).await
+    let api = shared::wiring::UsersApi::from_env()?;
+    run(service_fn(|req| serve(req, &api, users::register))).await
 }

@@ -4,6 +4,6 @@ use shared::sweepers::ResendPaymentEvents;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let sweeper = ResendPaymentEvents::from_env().await?;
+    let sweeper = ResendPaymentEvents::from_env()?;
     run(service_fn(|event| sweeper.handle(event))).await
 }

@@ -6,6 +6,7 @@ use argon2::password_hash::{
     Output, ParamsString, PasswordHash, PasswordVerifier, Salt, SaltString, rand_core::OsRng,
 };
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -125,18 +126,21 @@ impl PasswordHasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, Error> {
+    pub async fn hash(&self, password: SecretString) -> Result<String, Error> {
         let hasher = self.clone();
-        tokio::task::spawn_blocking(move || hasher.hash_blocking(&password))
+        tokio::task::spawn_blocking(move || hasher.hash_blocking(password.expose_secret()))
             .await
             .map_err(Error::internal("joining the hashing task"))?
     }
 
     /// Verifies against `phc`, or against the dummy hash when there is no account.
-    pub async fn verify(&self, phc: Option<String>, password: String) -> Result<bool, Error> {
+    pub async fn verify(&self, phc: Option<String>, password: SecretString) -> Result<bool, Error> {
         let hasher = self.clone();
         tokio::task::spawn_blocking(move || {
-            let matched = hasher.verify_blocking(phc.as_deref().unwrap_or(DUMMY_HASH), &password);
+            let matched = hasher.verify_blocking(
+                phc.as_deref().unwrap_or(DUMMY_HASH),
+                password.expose_secret(),
+            );
             matched && phc.is_some()
         })
         .await

@@ -9,6 +9,7 @@ use crate::Error;
 use crate::domain::{Role, Timestamp, UserId};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -36,18 +37,16 @@ impl Claims {
 
 /// The private half as it is stored in Secrets Manager: `{"kid", "private_key_pem"}`
 /// where the key is a PKCS#8 PEM Ed25519 key.
-#[derive(Clone, Deserialize, Serialize)]
+/// The key is a secret: `Debug` redacts it, and only storing it exposes it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct SigningKey {
     pub kid: String,
-    pub private_key_pem: String,
+    #[serde(serialize_with = "expose")]
+    pub private_key_pem: SecretString,
 }
 
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
-    }
+fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose_secret())
 }
 
 #[derive(Clone)]
@@ -65,7 +64,7 @@ impl TokenSigner {
                 "the key has no kid",
             ));
         }
-        let encoding = EncodingKey::from_ed_pem(key.private_key_pem.as_bytes())
+        let encoding = EncodingKey::from_ed_pem(key.private_key_pem.expose_secret().as_bytes())
             .map_err(Error::internal("reading the signing key"))?;
         Ok(Self {
             kid: key.kid.clone(),
@@ -221,7 +220,7 @@ pub fn generate_key_pair(kid: &str) -> Result<(SigningKey, serde_json::Value), E
     Ok((
         SigningKey {
             kid: kid.to_owned(),
-            private_key_pem: pem,
+            private_key_pem: pem.into(),
         },
         jwk,
     ))
@@ -254,7 +253,7 @@ mod tests {
             B64.encode(header.to_string()),
             B64.encode(claims.to_string())
         );
-        let enc = EncodingKey::from_ed_pem(key.private_key_pem.as_bytes()).unwrap();
+        let enc = EncodingKey::from_ed_pem(key.private_key_pem.expose_secret().as_bytes()).unwrap();
         let sig =
             jsonwebtoken::crypto::sign(signing_input.as_bytes(), &enc, Algorithm::EdDSA).unwrap();
         format!("{signing_input}.{sig}")

@@ -2,6 +2,7 @@
 //! from the standard environment (`sdk.rs`): `AWS_ENDPOINT_URL_DYNAMODB` and
 //! friends point them at the local emulators.
 
+pub mod idempotency_records;
 pub mod mailer;
 pub mod notifications_table;
 pub mod orders_table;
@@ -13,6 +14,7 @@ pub mod secrets;
 pub mod transact;
 pub mod users_table;
 
+pub use idempotency_records::IdempotencyStore;
 pub use mailer::Mailer;
 pub use notifications_table::NotificationsTable;
 pub use orders_table::OrdersTable;

@@ -419,6 +419,21 @@ impl ProductsTable {
         )
     }
 
+    /// Why a [`Self::take_stock`] item failed, from the item it returned:
+    /// the units left, or `None` when the product is archived or not stored.
+    pub fn stock_left(old: Option<&Item>) -> Result<Option<i64>, Error> {
+        match old {
+            Some(item) => {
+                let stored = decode(item.clone())?;
+                Ok(stored
+                    .archived_at
+                    .is_none()
+                    .then(|| stored.into_product().stock.get()))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Gives `quantity` units back. Archived products take their stock back;
     /// a product that is not stored is never re-created.
     pub fn give_back_stock(
@@ -447,6 +462,8 @@ impl ProductsTable {
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":q", n(quantity))
             .expression_attribute_values(":one", n(1))
+            // A refused update explains itself: the product as it was stored.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(Error::internal("building a stock update"))?;
         Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()

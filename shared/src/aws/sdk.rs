@@ -9,7 +9,7 @@
 //! SSO code. A Lambda function gets its credentials exactly this way (they do
 //! not change for the life of an instance); elsewhere, set the same variables.
 
-use crate::config::ConfigError;
+use crate::wiring::ConfigError;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};

@@ -2,7 +2,7 @@
 //! (`USERNAME#…`, `EMAIL#…`) written in the same transaction, and the login
 //! throttling counters. Generic `pk`/`sk` keys; `expires_at` is the TTL attribute.
 
-use super::transact::{RetryPolicy, TransactError, condition_failed, transact};
+use super::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::Error;
 use crate::domain::throttle::{LoginCounters, hour_window};
 use crate::domain::{Email, Role, Timestamp, User, UserId, Username};
@@ -12,6 +12,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
+
+/// The items of a registration's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    User,
+    Username,
+    Email,
+}
 
 /// How long throttling records outlive their last failure before TTL removes them.
 const COUNTER_RETENTION_SECONDS: i64 = 24 * 3600;
@@ -154,17 +162,26 @@ impl UsersTable {
             sk,
             user_id: user.id.clone(),
         };
-        let items = [
-            super::put_new(&self.table, &record)?,
-            super::put_new(&self.table, &unique(username_key(&user.username.key())))?,
-            super::put_new(&self.table, &unique(email_key(&user.email.key())))?,
-        ];
-        match transact(&self.client, items.to_vec(), None, &RetryPolicy::default()).await {
+        let mut transaction = Transaction::default();
+        transaction
+            .add(Write::User, super::put_new(&self.table, &record)?)
+            .add(
+                Write::Username,
+                super::put_new(&self.table, &unique(username_key(&user.username.key())))?,
+            )
+            .add(
+                Write::Email,
+                super::put_new(&self.table, &unique(email_key(&user.email.key())))?,
+            );
+        match transaction
+            .run(&self.client, None, &RetryPolicy::default())
+            .await
+        {
             Ok(()) => Ok(Ok(())),
-            Err(TransactError::Cancelled(reasons)) if condition_failed(&reasons, 1) => {
+            Err(TransactionError::Cancelled(c)) if c.condition_failed(&Write::Username) => {
                 Ok(Err(CreateUserError::UsernameTaken))
             }
-            Err(TransactError::Cancelled(reasons)) if condition_failed(&reasons, 2) => {
+            Err(TransactionError::Cancelled(c)) if c.condition_failed(&Write::Email) => {
                 Ok(Err(CreateUserError::EmailTaken))
             }
             Err(error) => Err(Error::internal("writing a new user")(error)),

@@ -1,8 +1,12 @@
 //! Domain types and rules. No I/O, no AWS, no HTTP: every constructor is the
 //! validation, so a value of these types is valid by construction.
 
+#[macro_use]
+mod newtype;
+
 pub mod clock;
 pub mod id;
+pub mod money;
 pub mod notification;
 pub mod order;
 pub mod payment;
@@ -12,6 +16,7 @@ pub mod user;
 
 pub use clock::Timestamp;
 pub use id::{OrderId, PaymentId, ProductId, UserId};
+pub use money::Cents;
 pub use order::{LineRequest, Order, OrderLine, OrderRequest, OrderStatus, Quantity};
 pub use product::{
     Category, Currency, Description, NewProduct, PriceCents, Product, ProductName, ProductPatch,

@@ -31,9 +31,9 @@ impl Channel {
 }
 
 /// 1–200 characters, one line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject(String);
+newtype!(text Subject);
 
 impl Subject {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -46,16 +46,12 @@ impl Subject {
         }
         Ok(Self(text.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// 1–10,000 characters of plain text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageText(String);
+newtype!(text MessageText);
 
 impl MessageText {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -64,10 +60,6 @@ impl MessageText {
             return Err(format!("must be 1 to {MESSAGE_MAX} characters, not blank"));
         }
         Ok(Self(text.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

@@ -2,7 +2,7 @@
 //! it moves through (`pending_payment` → `paid` | `cancelled` | `expired`).
 
 pub use super::OrderId;
-use super::{Currency, PriceCents, Product, ProductId, ProductName, Timestamp, UserId};
+use super::{Cents, Currency, PriceCents, Product, ProductId, ProductName, Timestamp, UserId};
 use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -11,9 +11,9 @@ pub const MAX_LINES: usize = 25;
 pub const MAX_QUANTITY: i64 = 100;
 
 /// 1–100 units of one product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "i64", into = "i64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quantity(i64);
+newtype!(int Quantity);
 
 impl Quantity {
     pub fn parse(value: i64) -> Result<Self, String> {
@@ -22,23 +22,6 @@ impl Quantity {
         } else {
             Err(format!("must be an integer from 1 to {MAX_QUANTITY}"))
         }
-    }
-
-    pub fn get(&self) -> i64 {
-        self.0
-    }
-}
-
-impl TryFrom<i64> for Quantity {
-    type Error = String;
-    fn try_from(value: i64) -> Result<Self, String> {
-        Self::parse(value)
-    }
-}
-
-impl From<Quantity> for i64 {
-    fn from(value: Quantity) -> Self {
-        value.0
     }
 }
 
@@ -120,7 +103,7 @@ pub struct OrderLine {
     pub name: ProductName,
     pub unit_price_cents: PriceCents,
     pub quantity: Quantity,
-    pub line_total_cents: i64,
+    pub line_total_cents: Cents,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +112,7 @@ pub struct Order {
     pub user_id: UserId,
     pub status: OrderStatus,
     pub items: Vec<OrderLine>,
-    pub total_cents: i64,
+    pub total_cents: Cents,
     pub currency: Currency,
     pub payment_id: Option<String>,
     pub expires_at: Timestamp,
@@ -162,7 +145,7 @@ impl Order {
                     name: product.name,
                     unit_price_cents: product.price_cents,
                     quantity: line.quantity,
-                    line_total_cents: product.price_cents.get() * line.quantity.get(),
+                    line_total_cents: Cents::line(product.price_cents, line.quantity),
                 }),
                 None => unknown.push((i, line.product_id.clone())),
             }
@@ -252,8 +235,8 @@ mod tests {
             1800,
         )
         .unwrap();
-        assert_eq!(order.items[0].line_total_cents, 5997);
-        assert_eq!(order.total_cents, 5997 + 100_000_000);
+        assert_eq!(order.items[0].line_total_cents.get(), 5997);
+        assert_eq!(order.total_cents.get(), 5997 + 100_000_000);
         assert_eq!(order.status, OrderStatus::PendingPayment);
         assert_eq!(order.expires_at, now.plus_seconds(1800));
         assert_eq!(order.payment_id, None);
@@ -288,7 +271,7 @@ mod tests {
             60,
         )
         .unwrap();
-        assert_eq!(order.total_cents, 25 * 100 * 100_000_000);
+        assert_eq!(order.total_cents.get(), 25 * 100 * 100_000_000);
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Payments: provider tokens (never card data), outcomes, and what a client sees.
 
 pub use super::PaymentId;
-use super::{Currency, OrderId, Timestamp, UserId};
+use super::{Cents, Currency, OrderId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 /// A payment provider's token for a payment method (`pm_…`), as Stripe issues
 /// them. Only its shape is checked here; the provider decides what it means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentMethod(String);
+newtype!(text PaymentMethod);
 
 impl PaymentMethod {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -22,10 +23,6 @@ impl PaymentMethod {
                     .into(),
             )
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -64,7 +61,7 @@ impl DeclineCode {
 pub struct Payment {
     pub id: PaymentId,
     pub order_id: OrderId,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     pub currency: Currency,
     pub status: PaymentStatus,
     pub failure_code: Option<DeclineCode>,
@@ -80,7 +77,7 @@ pub struct PaymentSucceeded {
     pub user_id: UserId,
     pub email: String,
     pub lines: Vec<super::OrderLine>,
-    pub total_cents: i64,
+    pub total_cents: Cents,
     pub currency: Currency,
 }
 

@@ -11,32 +11,10 @@ pub const PRICE_MAX: i64 = 100_000_000;
 pub const STOCK_MAX: i64 = 1_000_000;
 pub const CATEGORY_MAX: usize = 50;
 
-macro_rules! text_newtype {
-    ($name:ident) => {
-        impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(value: String) -> Result<Self, String> {
-                Self::parse(&value)
-            }
-        }
-        impl From<$name> for String {
-            fn from(value: $name) -> Self {
-                value.0
-            }
-        }
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
-
 /// 1–200 characters, not only white space.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductName(String);
-text_newtype!(ProductName);
+newtype!(text ProductName);
 
 impl ProductName {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -52,10 +30,9 @@ impl ProductName {
 }
 
 /// 0–2000 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Description(String);
-text_newtype!(Description);
+newtype!(text Description);
 
 impl Description {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -67,10 +44,9 @@ impl Description {
 }
 
 /// 1–50 of `[a-z0-9-]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Category(String);
-text_newtype!(Category);
+newtype!(text Category);
 
 impl Category {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -111,9 +87,9 @@ impl Currency {
 }
 
 /// A price in minor units: 1–100,000,000.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "i64", into = "i64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PriceCents(i64);
+newtype!(int PriceCents);
 
 impl PriceCents {
     pub fn parse(value: i64) -> Result<Self, String> {
@@ -125,29 +101,12 @@ impl PriceCents {
             ))
         }
     }
-
-    pub fn get(&self) -> i64 {
-        self.0
-    }
-}
-
-impl TryFrom<i64> for PriceCents {
-    type Error = String;
-    fn try_from(value: i64) -> Result<Self, String> {
-        Self::parse(value)
-    }
-}
-
-impl From<PriceCents> for i64 {
-    fn from(value: PriceCents) -> Self {
-        value.0
-    }
 }
 
 /// Units in stock: 0–1,000,000.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "i64", into = "i64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stock(i64);
+newtype!(int Stock);
 
 impl Stock {
     pub fn parse(value: i64) -> Result<Self, String> {
@@ -157,28 +116,12 @@ impl Stock {
             Err(format!("must be an integer from 0 to {STOCK_MAX}"))
         }
     }
-
-    pub fn get(&self) -> i64 {
-        self.0
-    }
-}
-
-impl TryFrom<i64> for Stock {
-    type Error = String;
-    fn try_from(value: i64) -> Result<Self, String> {
-        Self::parse(value)
-    }
-}
-
-impl From<Stock> for i64 {
-    fn from(value: Stock) -> Self {
-        value.0
-    }
 }
 
 /// A signed change of stock, at most the whole range in either direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockDelta(i64);
+newtype!(int StockDelta);
 
 impl StockDelta {
     pub fn parse(value: i64) -> Result<Self, String> {
@@ -189,10 +132,6 @@ impl StockDelta {
                 "must be an integer from -{STOCK_MAX} to {STOCK_MAX}"
             ))
         }
-    }
-
-    pub fn get(&self) -> i64 {
-        self.0
     }
 }
 

@@ -3,6 +3,7 @@
 use super::Timestamp;
 pub use super::UserId;
 use crate::FieldError;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
@@ -18,9 +19,9 @@ pub const PASSWORD_MAX: usize = 128;
 pub const LOGIN_FIELD_MAX: usize = 1024;
 
 /// 3–32 of `[A-Za-z0-9_.-]`, kept as typed; unique ignoring case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
+newtype!(text Username);
 
 impl Username {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -39,33 +40,16 @@ impl Username {
         Ok(Self(text.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The case-insensitive identity used for uniqueness and login.
     pub fn key(&self) -> String {
         self.0.to_ascii_lowercase()
     }
 }
 
-impl TryFrom<String> for Username {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Username> for String {
-    fn from(value: Username) -> Self {
-        value.0
-    }
-}
-
 /// A deliverable-looking address of at most 254 characters; unique ignoring case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
+newtype!(text Email);
 
 impl Email {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -91,25 +75,8 @@ impl Email {
         Ok(Self(text.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     pub fn key(&self) -> String {
         self.0.to_lowercase()
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Email> for String {
-    fn from(value: Email) -> Self {
-        value.0
     }
 }
 
@@ -121,9 +88,15 @@ static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 });
 
 /// A new password: 8–128 characters, no composition rules, not a common one.
-/// Never printed: `Debug` hides it.
+/// Held as a secret (zeroed when dropped); never printed: `Debug` hides it.
 #[derive(Clone)]
-pub struct Password(String);
+pub struct Password(SecretString);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
 
 impl Password {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -138,23 +111,21 @@ impl Password {
                 "is too common; choose a password that is not on lists of common passwords".into(),
             );
         }
-        Ok(Self(text.to_owned()))
+        Ok(Self(text.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
+    }
+
+    pub fn into_secret(self) -> SecretString {
+        self.0
     }
 }
 
 /// True when the password, ignoring case, is on the shipped list.
 pub fn is_common_password(text: &str) -> bool {
     COMMON_PASSWORDS.contains(text.to_lowercase().as_str())
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(***)")
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,105 @@
-//! Bearer authentication: `Authorization: Bearer <access token>`.
+//! Bearer authentication: `Authorization: Bearer <access token>`, checked
+//! once into a [`Caller`] (or an [`Admin`]) that a handler receives.
 
+use super::FromRequest;
 use crate::Error;
 use crate::auth::{Claims, TokenVerifier};
+use crate::domain::{Role, UserId};
 use lambda_http::Request;
 use lambda_http::http::header;
+
+/// A state whose functions take callers: the verifier of their tokens.
+pub trait Authenticates {
+    fn verifier(&self) -> &TokenVerifier;
+}
+
+impl<S: Authenticates> Authenticates for crate::wiring::Listing<S> {
+    fn verifier(&self) -> &TokenVerifier {
+        self.service.verifier()
+    }
+}
+
+impl<S: Authenticates> Authenticates for crate::wiring::Idempotent<S> {
+    fn verifier(&self) -> &TokenVerifier {
+        self.service.verifier()
+    }
+}
+
+macro_rules! authenticates {
+    ($($state:ty),+) => {$(
+        impl Authenticates for $state {
+            fn verifier(&self) -> &TokenVerifier {
+                &self.verifier
+            }
+        }
+    )+};
+}
+authenticates!(
+    crate::wiring::UsersApi,
+    crate::wiring::CatalogApi,
+    crate::wiring::OrdersApi,
+    crate::wiring::PaymentsApi,
+    crate::wiring::NotificationsApi
+);
+
+/// Who is calling: a user id and role from a verified access token. Only
+/// [`FromRequest`] makes one, so holding one means the token was checked.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    id: UserId,
+    role: Role,
+}
+
+impl Caller {
+    fn from_claims(claims: Claims) -> Result<Self, Error> {
+        let id = claims
+            .user_id()
+            .ok_or(Error::Unauthorized("subject is not a user id"))?;
+        Ok(Self {
+            id,
+            role: claims.role,
+        })
+    }
+
+    pub fn id(&self) -> &UserId {
+        &self.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A caller whose role is admin: `403 forbidden` for any other.
+#[derive(Debug, Clone)]
+pub struct Admin(Caller);
+
+impl Admin {
+    pub fn caller(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl<S: Authenticates> FromRequest<S> for Caller {
+    fn from_request(req: &Request, state: &S) -> Result<Self, Error> {
+        Caller::from_claims(bearer(req, state.verifier())?)
+    }
+}
+
+impl<S: Authenticates> FromRequest<S> for Admin {
+    fn from_request(req: &Request, state: &S) -> Result<Self, Error> {
+        let caller = Caller::from_request(req, state)?;
+        if caller.is_admin() {
+            Ok(Admin(caller))
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}
 
 /// The verified claims of the caller's access token, or `401 unauthorized`.
 pub fn bearer(req: &Request, verifier: &TokenVerifier) -> Result<Claims, Error> {
@@ -27,7 +123,7 @@ pub fn bearer(req: &Request, verifier: &TokenVerifier) -> Result<Claims, Error> 
 /// token, `403 forbidden` for any other role.
 pub fn admin(req: &Request, verifier: &TokenVerifier) -> Result<Claims, Error> {
     let claims = bearer(req, verifier)?;
-    if claims.role == crate::domain::Role::Admin {
+    if claims.role == Role::Admin {
         Ok(claims)
     } else {
         Err(Error::Forbidden)
@@ -71,5 +167,42 @@ mod tests {
                 "{shown}"
             );
         }
+    }
+
+    struct Verifies(TokenVerifier);
+
+    impl Authenticates for Verifies {
+        fn verifier(&self) -> &TokenVerifier {
+            &self.0
+        }
+    }
+
+    #[test]
+    fn a_caller_carries_its_token_and_only_an_admin_is_an_admin() {
+        let (key, jwk) = generate_key_pair("k1").unwrap();
+        let state = Verifies(TokenVerifier::from_jwks(&jwk_set(&[jwk]), "iss", "aud").unwrap());
+        let signer = crate::auth::TokenSigner::new(&key, "iss", "aud").unwrap();
+        let token = |role| {
+            let id = UserId::generate();
+            let token = signer
+                .issue(&id, role, crate::domain::Timestamp::now())
+                .unwrap();
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+            (id, with_authorization(Some(value)))
+        };
+        let (id, customer) = token(Role::Customer);
+        let caller = Caller::from_request(&customer, &state).unwrap();
+        assert_eq!((caller.id(), caller.role()), (&id, Role::Customer));
+        assert!(matches!(
+            Admin::from_request(&customer, &state),
+            Err(Error::Forbidden)
+        ));
+        let (id, admin) = token(Role::Admin);
+        let admin = Admin::from_request(&admin, &state).unwrap();
+        assert_eq!(admin.caller().id(), &id);
+        assert!(matches!(
+            Admin::from_request(&with_authorization(None), &state),
+            Err(Error::Unauthorized(_))
+        ));
     }
 }

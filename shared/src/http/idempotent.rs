@@ -1,29 +1,19 @@
-//! `Idempotency-Key` over HTTP: read the header, replay or refuse, run the
-//! work under a claim, and record what the client was answered (a `5xx`
-//! releases the key instead, so a retry can run at once).
+//! `Idempotency-Key` over HTTP, one way: claim the key, run the use case
+//! under the claim (it records its outcome with its writes), render the
+//! outcome with the route's one renderer, the first time and on a replay.
+//! A refusal is rendered and recorded here; a `5xx` releases the key
+//! instead, so a retry can run at once.
 
-use super::problem;
+use super::{FromRequest, problem};
 use crate::Error;
-use crate::config;
+use crate::aws::IdempotencyStore;
 use crate::domain::{Timestamp, UserId};
-use crate::idempotency::{
-    self, Begin, Claim, Fingerprinter, IdempotencyKey, IdempotencyStore, StoredResponse,
-};
+use crate::idempotency::{self, Begin, Claim, IdempotencyKey, Recorded, StoredResponse};
+use lambda_http::http::HeaderValue;
 use lambda_http::http::header;
 use lambda_http::{Body, Request, Response};
+use serde::de::DeserializeOwned;
 use std::future::Future;
-
-/// The idempotency records of a service, kept in `table`.
-pub fn idempotency_from_env(
-    client: aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<IdempotencyStore, lambda_http::Error> {
-    let secret = config::required(config::IDEMPOTENCY_SECRET)?;
-    let fingerprints = Fingerprinter::new(secret.as_bytes())
-        .map_err(|e| format!("{}: {e}", config::IDEMPOTENCY_SECRET))?;
-    let lock = config::number_or(config::IDEMPOTENCY_LOCK_SECONDS, 10)? as i64;
-    Ok(IdempotencyStore::new(client, table, fingerprints, lock))
-}
 
 /// A response as it was stored, sent again.
 pub fn replay(stored: &StoredResponse) -> Result<Response<Body>, Error> {
@@ -63,43 +53,81 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, Error> {
         .transpose()
 }
 
-/// Runs `work` once per key: a retry with the same body gets the stored
+/// A request under an `Idempotency-Key`: the key, and what its fingerprint
+/// is taken of. As `Option<Keyed>` the header may be left out; as `Keyed`
+/// it is required (`400 idempotency_key_required`).
+pub struct Keyed {
+    pub key: IdempotencyKey,
+    method: String,
+    body: Vec<u8>,
+}
+
+impl<S> FromRequest<S> for Option<Keyed> {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        Ok(idempotency_key(req)?.map(|key| Keyed {
+            key,
+            method: req.method().as_str().to_owned(),
+            body: req.body().as_ref().to_vec(),
+        }))
+    }
+}
+
+impl<S> FromRequest<S> for Keyed {
+    fn from_request(req: &Request, state: &S) -> Result<Self, Error> {
+        Option::<Keyed>::from_request(req, state)?.ok_or(Error::IdempotencyKeyRequired)
+    }
+}
+
+/// Runs `work` once per key: a retry with the same body gets the same
 /// answer (`Idempotent-Replayed: true`), another body `422`, a concurrent
-/// one `409`. `respond` turns the work's value into the answer.
+/// one `409`. `render` turns the work's outcome into the answer, and the
+/// outcome the work recorded into the same answer again.
 pub async fn idempotent<T, Fut>(
     store: &IdempotencyStore,
-    req: &Request,
+    request: &Keyed,
     caller: &UserId,
     route: &str,
-    key: &IdempotencyKey,
     work: impl FnOnce(Claim) -> Fut,
-    respond: impl FnOnce(T) -> Result<Response<Body>, Error>,
+    render: impl FnOnce(T) -> Result<Response<Body>, Error>,
 ) -> Result<Response<Body>, Error>
 where
+    T: DeserializeOwned,
     Fut: Future<Output = Result<T, Error>>,
 {
     let scope = idempotency::Scope {
         caller: caller.as_str(),
-        method: req.method().as_str(),
+        method: &request.method,
         route,
     };
     let now = Timestamp::now().unix_seconds();
-    let claim = match store.begin(&scope, key, req.body().as_ref(), now).await? {
+    let claim = match store
+        .begin(&scope, &request.key, &request.body, now)
+        .await?
+    {
         Begin::Proceed(claim) => claim,
-        Begin::Replay(stored) => return replay(&stored),
+        Begin::Replay(Recorded::Outcome(json)) => {
+            let outcome = serde_json::from_str(&json)
+                .map_err(Error::internal("reading a recorded outcome"))?;
+            let mut response = render(outcome)?;
+            response.headers_mut().insert(
+                idempotency::REPLAYED_HEADER,
+                HeaderValue::from_static("true"),
+            );
+            return Ok(response);
+        }
+        Begin::Replay(Recorded::Refusal(stored)) => return replay(&stored),
         Begin::InProgress => return Err(Error::IdempotencyInProgress),
         Begin::Mismatch => return Err(Error::IdempotencyKeyMismatch),
     };
     match work(claim.clone()).await {
-        Ok(value) => respond(value),
+        Ok(outcome) => render(outcome),
         // Another request holds the key now; it records its own answer.
         Err(Error::IdempotencyInProgress) => Err(Error::IdempotencyInProgress),
         Err(error @ Error::Internal { .. }) => {
             store.abandon(&claim).await?;
             Err(error)
         }
-        // A refusal is replayed like a success (recording it twice, when the
-        // work already did in its transaction, stores the same answer).
+        // A refusal wrote nothing: it is recorded as the problem it is.
         Err(error) => {
             store.complete(&claim, &stored_problem(&error)).await?;
             Err(error)

@@ -1,7 +1,7 @@
 //! List endpoints: `?limit=1..100` (default 20), `?cursor=`, and the
 //! `{"items": [...], "next_cursor": ...}` answer.
 
-use super::json;
+use super::{FromRequest, json};
 use crate::cursor::{CursorKey, Position, Scope};
 use crate::{Error, FieldError};
 use lambda_http::http::StatusCode;
@@ -18,28 +18,53 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// `?limit=` and `?cursor=` of a list: the size is checked here, the cursor
+/// is opened by the handler, which knows the scope it was sealed for.
+pub struct PageQuery {
+    pub limit: i32,
+    cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn parse(req: &Request) -> Result<Self, Error> {
+        let limit = match query(req, "limit") {
+            None => DEFAULT_LIMIT,
+            Some(text) => match text.parse::<i32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(Error::Validation(vec![FieldError::new(
+                        "limit",
+                        format!("must be an integer from 1 to {MAX_LIMIT}"),
+                    )]));
+                }
+            },
+        };
+        Ok(Self {
+            limit,
+            cursor: query(req, "cursor"),
+        })
+    }
+
+    /// The position to resume from, opened with `key` within `scope`.
+    pub fn start(&self, key: &CursorKey, scope: &Scope) -> Result<Option<Position>, Error> {
+        self.cursor.as_ref().map(|c| key.open(scope, c)).transpose()
+    }
+}
+
+impl<S> FromRequest<S> for PageQuery {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        Self::parse(req)
+    }
+}
+
 /// The page size and the position to resume from, opened with `key` within `scope`.
 pub fn page_request(
     req: &Request,
     key: &CursorKey,
     scope: &Scope,
 ) -> Result<(i32, Option<Position>), Error> {
-    let limit = match query(req, "limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<i32>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(Error::Validation(vec![FieldError::new(
-                    "limit",
-                    format!("must be an integer from 1 to {MAX_LIMIT}"),
-                )]));
-            }
-        },
-    };
-    let position = query(req, "cursor")
-        .map(|c| key.open(scope, &c))
-        .transpose()?;
-    Ok((limit, position))
+    let page = PageQuery::parse(req)?;
+    Ok((page.limit, page.start(key, scope)?))
 }
 
 #[derive(Serialize)]

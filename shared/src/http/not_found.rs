@@ -1,10 +1,9 @@
 //! The catch-all `$default` route: every unknown method and path gets a
 //! problem document instead of API Gateway's bare `{"message": "Not Found"}`.
 
-use super::{HandlerResult, serve};
 use crate::Error;
-use lambda_http::Request;
+use lambda_http::{Body, Response};
 
-pub async fn handle(req: Request) -> HandlerResult {
-    serve(req, |_| async { Err(Error::RouteNotFound) }).await
+pub async fn not_found(_: &(), (): ()) -> Result<Response<Body>, Error> {
+    Err(Error::RouteNotFound)
 }

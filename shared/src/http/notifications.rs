@@ -1,39 +1,16 @@
-//! `POST /notifications`, `GET /notifications`, `GET /notifications/{id}`,
-//! and the queue consumer's setup.
+//! `POST /notifications`, `GET /notifications`, `GET /notifications/{id}`.
 
-use super::auth::{admin, bearer};
-use super::list::{page_request, page_response};
-use super::{HandlerResult, JsonBody, json, serve};
+use super::list::{PageQuery, page_response};
+use super::{Admin, Caller, FromRequest, JsonBody, json, path_id, with_location};
 use crate::Error;
-use crate::auth::TokenVerifier;
-use crate::aws::{EventQueue, Mailer, NotificationsTable, sdk_config};
-use crate::config::{self, ConfigError};
-use crate::cursor::{CursorKey, Scope};
+use crate::cursor::Scope;
+use crate::domain::Email;
 use crate::domain::notification::{Channel, MessageText, Subject};
-use crate::domain::{Email, Role};
-use crate::notifications::{self, NotificationRequest, Notifier};
-use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Request, RequestExt};
+use crate::notifications::{self, NotificationRequest};
+use crate::wiring::{Listing, NotificationsApi};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
-
-async fn table(sdk: &aws_types::SdkConfig) -> Result<NotificationsTable, ConfigError> {
-    Ok(NotificationsTable::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        config::required(config::NOTIFICATIONS_TABLE)?,
-    ))
-}
-
-/// The consumer: the table, and SES with the configured sender.
-pub async fn notifier_from_env() -> Result<Notifier, ConfigError> {
-    let sdk = sdk_config()?;
-    Ok(Notifier {
-        table: table(&sdk).await?,
-        mailer: Mailer::new(
-            aws_sdk_ses::Client::new(&sdk),
-            config::required(config::SENDER_EMAIL)?,
-        ),
-    })
-}
 
 /// The body of `POST /notifications`: `{"channel", "recipient", "subject", "message"}`.
 pub fn enqueue_body(req: &Request) -> Result<NotificationRequest, Error> {
@@ -55,105 +32,67 @@ pub fn enqueue_body(req: &Request) -> Result<NotificationRequest, Error> {
 /// The `{id}` path parameter as a notification id (a ULID, in the case it
 /// is stored in, as every other id); anything else cannot exist.
 pub fn notification_id(req: &Request) -> Result<String, Error> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .and_then(crate::domain::id::parse_ulid)
-        .map(|id| id.to_string())
-        .ok_or(Error::NotificationNotFound)
+    path_id(
+        req,
+        |id| crate::domain::id::parse_ulid(id).map(|id| id.to_string()),
+        Error::NotificationNotFound,
+    )
 }
 
-pub struct EnqueueNotification {
-    table: NotificationsTable,
-    queue: EventQueue,
-    verifier: TokenVerifier,
-}
+/// A notification's id, from the path.
+pub struct NotificationId(pub String);
 
-impl EnqueueNotification {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let sdk = sdk_config()?;
-        Ok(Self {
-            table: table(&sdk).await?,
-            queue: EventQueue::new(
-                aws_sdk_sqs::Client::new(&sdk),
-                config::required(config::PAYMENT_EVENTS_QUEUE_URL)?,
-            ),
-            verifier: super::users::verifier_from_env()?,
-        })
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            admin(&req, &self.verifier)?;
-            let request = enqueue_body(&req)?;
-            let notification = notifications::enqueue(&self.table, &self.queue, request).await?;
-            let mut response = json(
-                StatusCode::ACCEPTED,
-                &json!({"id": notification.id, "status": "queued"}),
-            )?;
-            if let Ok(location) =
-                HeaderValue::from_str(&format!("/notifications/{}", notification.id))
-            {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            Ok(response)
-        })
-        .await
+impl<S> FromRequest<S> for NotificationId {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        notification_id(req).map(Self)
     }
 }
 
-pub struct ReadNotifications {
-    table: NotificationsTable,
-    verifier: TokenVerifier,
-    cursors: Option<CursorKey>,
+impl<S> FromRequest<S> for NotificationRequest {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        enqueue_body(req)
+    }
 }
 
-impl ReadNotifications {
-    /// `with_cursors` for the list, which needs `CURSOR_SECRET`.
-    pub async fn from_env(with_cursors: bool) -> Result<Self, lambda_http::Error> {
-        let sdk = sdk_config()?;
-        Ok(Self {
-            table: table(&sdk).await?,
-            verifier: super::users::verifier_from_env()?,
-            cursors: with_cursors
-                .then(super::products::cursor_key_from_env)
-                .transpose()?,
-        })
-    }
+/// `POST /notifications`: an admin's mail, sent by the queue consumer.
+pub async fn enqueue(
+    api: &NotificationsApi,
+    (_, request): (Admin, NotificationRequest),
+) -> Result<Response<Body>, Error> {
+    let notification = notifications::enqueue(&api.table, &api.queue, request).await?;
+    let response = json(
+        StatusCode::ACCEPTED,
+        &json!({"id": notification.id, "status": "queued"}),
+    )?;
+    Ok(with_location(
+        response,
+        &format!("/notifications/{}", notification.id),
+    ))
+}
 
-    /// `GET /notifications/{id}`
-    pub async fn get(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let claims = bearer(&req, &self.verifier)?;
-            let user = claims
-                .user_id()
-                .ok_or(Error::Unauthorized("subject is not a user id"))?;
-            let id = notification_id(&req)?;
-            let notification =
-                notifications::get(&self.table, &user, claims.role == Role::Admin, &id).await?;
-            json(StatusCode::OK, &notification)
-        })
-        .await
-    }
+/// `GET /notifications/{id}`: the caller's own, or any for an admin.
+pub async fn get(
+    api: &NotificationsApi,
+    (caller, NotificationId(id)): (Caller, NotificationId),
+) -> Result<Response<Body>, Error> {
+    let notification = notifications::get(&api.table, caller.id(), caller.is_admin(), &id).await?;
+    json(StatusCode::OK, &notification)
+}
 
-    /// `GET /notifications`: the caller's own, newest first.
-    pub async fn list(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let user = bearer(&req, &self.verifier)?
-                .user_id()
-                .ok_or(Error::Unauthorized("subject is not a user id"))?;
-            let cursors = self
-                .cursors
-                .as_ref()
-                .ok_or_else(|| Error::internal("listing notifications")("no cursor key"))?;
-            let scope = Scope {
-                route: "GET /notifications",
-                filters: &[],
-                caller: Some(user.as_str()),
-            };
-            let (limit, start) = page_request(&req, cursors, &scope)?;
-            let (items, next) = self.table.list_for_user(&user, limit, start).await?;
-            page_response(&items, next, cursors, &scope)
-        })
-        .await
-    }
+/// `GET /notifications`: the caller's own, newest first.
+pub async fn list(
+    api: &Listing<NotificationsApi>,
+    (caller, page): (Caller, PageQuery),
+) -> Result<Response<Body>, Error> {
+    let scope = Scope {
+        route: "GET /notifications",
+        filters: &[],
+        caller: Some(caller.id().as_str()),
+    };
+    let start = page.start(&api.cursors, &scope)?;
+    let (items, next) = api
+        .table
+        .list_for_user(caller.id(), page.limit, start)
+        .await?;
+    page_response(&items, next, &api.cursors, &scope)
 }

@@ -1,21 +1,17 @@
 //! `GET /openapi.yaml`: the API's own description, compiled into the
 //! function so the served spec is always the one the code was built with.
 
-use super::{HandlerResult, serve};
 use crate::Error;
 use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 
 pub const SPEC: &str = include_str!("../../../openapi.yaml");
 
-pub async fn handle(req: Request) -> HandlerResult {
-    serve(req, |_| async {
-        Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, "application/yaml")
-            .header(header::CACHE_CONTROL, "public, max-age=300")
-            .body(Body::Text(SPEC.to_owned()))
-            .map_err(Error::internal("building a response"))
-    })
-    .await
+pub async fn openapi(_: &(), (): ()) -> Result<Response<Body>, Error> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/yaml")
+        .header(header::CACHE_CONTROL, "public, max-age=300")
+        .body(Body::Text(SPEC.to_owned()))
+        .map_err(Error::internal("building a response"))
 }

@@ -1,49 +1,31 @@
 //! `POST /orders`, `GET /orders`, `GET /orders/{id}`, `POST /orders/{id}/cancel`.
 
-use super::auth::bearer;
-use super::idempotent::{idempotency_from_env, idempotency_key, idempotent};
-use super::list::{page_request, page_response};
-use super::{HandlerResult, JsonBody, json, serve};
-use crate::auth::{Claims, TokenVerifier};
-use crate::aws::transact::RetryPolicy;
-use crate::aws::{OrdersTable, ProductsTable, sdk_config};
-use crate::config::{self, ConfigError};
-use crate::cursor::{CursorKey, Scope};
-use crate::domain::{LineRequest, OrderId, OrderRequest, ProductId, Quantity, Role, UserId};
-use crate::idempotency::IdempotencyStore;
-use crate::orders::{DEFAULT_EXPIRY_SECONDS, Orders};
+use super::idempotent::{Keyed, idempotent};
+use super::list::{PageQuery, page_response};
+use super::{Caller, FromRequest, JsonBody, json, path_id, with_location};
+use crate::cursor::Scope;
+use crate::domain::{LineRequest, Order, OrderId, OrderRequest, ProductId, Quantity};
+use crate::wiring::{Idempotent, Listing, OrdersApi};
 use crate::{Error, FieldError};
-use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-
-/// The orders service as configured by the environment.
-pub async fn orders_from_env() -> Result<Orders, ConfigError> {
-    let sdk = sdk_config()?;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    Ok(Orders {
-        orders: OrdersTable::new(client.clone(), config::required(config::ORDERS_TABLE)?),
-        products: ProductsTable::new(client, config::required(config::PRODUCTS_TABLE)?),
-        expiry_seconds: config::number_or(
-            config::ORDER_EXPIRY_SECONDS,
-            DEFAULT_EXPIRY_SECONDS as u64,
-        )? as i64,
-        retry: RetryPolicy::default(),
-    })
-}
-
-fn caller(claims: &Claims) -> Result<UserId, Error> {
-    claims
-        .user_id()
-        .ok_or(Error::Unauthorized("subject is not a user id"))
-}
 
 /// The `{id}` path parameter as an order id; anything else cannot exist.
 pub fn order_id(req: &Request) -> Result<OrderId, Error> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .and_then(OrderId::parse)
-        .ok_or(Error::OrderNotFound)
+    path_id(req, OrderId::parse, Error::OrderNotFound)
+}
+
+impl<S> FromRequest<S> for OrderId {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        order_id(req)
+    }
+}
+
+impl<S> FromRequest<S> for OrderRequest {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        order_request(req)
+    }
 }
 
 /// Parses `{"items": [{"product_id", "quantity"}]}`, reporting every offending field.
@@ -132,150 +114,62 @@ pub fn order_request(req: &Request) -> Result<OrderRequest, Error> {
     OrderRequest::parse(lines).map_err(Error::Validation)
 }
 
-fn created(order: &crate::domain::Order) -> Result<Response<Body>, Error> {
-    let mut response = json(StatusCode::CREATED, order)?;
-    if let Ok(location) = HeaderValue::from_str(&format!("/orders/{}", order.id)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+fn created(order: &Order) -> Result<Response<Body>, Error> {
+    let response = json(StatusCode::CREATED, order)?;
+    Ok(with_location(response, &format!("/orders/{}", order.id)))
 }
 
-pub struct CreateOrder {
-    orders: Orders,
-    verifier: TokenVerifier,
-    idempotency: IdempotencyStore,
-}
-
-impl CreateOrder {
-    pub fn new(orders: Orders, verifier: TokenVerifier, idempotency: IdempotencyStore) -> Self {
-        Self {
-            orders,
-            verifier,
-            idempotency,
-        }
-    }
-
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let orders = orders_from_env().await?;
-        let idempotency =
-            idempotency_from_env(orders.orders.client().clone(), orders.orders.name())?;
-        Ok(Self::new(
-            orders,
-            super::users::verifier_from_env()?,
-            idempotency,
-        ))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let user = caller(&bearer(&req, &self.verifier)?)?;
-            let key = idempotency_key(&req)?;
-            let request = order_request(&req)?;
-            let Some(key) = key else {
-                return created(&self.orders.create(&user, &request, None).await?);
-            };
-            let (buyer, order) = (&user, &request);
-            let work = move |claim| async move {
-                self.orders
-                    .create(buyer, order, Some((&self.idempotency, &claim)))
-                    .await
-            };
-            idempotent(
-                &self.idempotency,
-                &req,
-                &user,
-                "/orders",
-                &key,
-                work,
-                |order| created(&order),
-            )
+/// `POST /orders`: once per `Idempotency-Key`, when one is sent.
+pub async fn create(
+    api: &Idempotent<OrdersApi>,
+    (caller, keyed, request): (Caller, Option<Keyed>, OrderRequest),
+) -> Result<Response<Body>, Error> {
+    let buyer = caller.id();
+    let Some(keyed) = keyed else {
+        return created(&api.orders.create(buyer, &request, None).await?);
+    };
+    let request = &request;
+    let work = move |claim| async move {
+        api.orders
+            .create(buyer, request, Some((&api.store, &claim)))
             .await
-        })
-        .await
-    }
+    };
+    idempotent(&api.store, &keyed, buyer, "/orders", work, |order| {
+        created(&order)
+    })
+    .await
 }
 
-pub struct ListOrders {
-    orders: Orders,
-    verifier: TokenVerifier,
-    cursors: CursorKey,
+/// `GET /orders`: the caller's own, newest first.
+pub async fn list(
+    api: &Listing<OrdersApi>,
+    (caller, page): (Caller, PageQuery),
+) -> Result<Response<Body>, Error> {
+    let scope = Scope {
+        route: "GET /orders",
+        filters: &[],
+        caller: Some(caller.id().as_str()),
+    };
+    let start = page.start(&api.cursors, &scope)?;
+    let (orders, next) = api.orders.list(caller.id(), page.limit, start).await?;
+    page_response(&orders, next, &api.cursors, &scope)
 }
 
-impl ListOrders {
-    pub fn new(orders: Orders, verifier: TokenVerifier, cursors: CursorKey) -> Self {
-        Self {
-            orders,
-            verifier,
-            cursors,
-        }
-    }
-
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        Ok(Self::new(
-            orders_from_env().await?,
-            super::users::verifier_from_env()?,
-            super::products::cursor_key_from_env()?,
-        ))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let user = caller(&bearer(&req, &self.verifier)?)?;
-            let scope = Scope {
-                route: "GET /orders",
-                filters: &[],
-                caller: Some(user.as_str()),
-            };
-            let (limit, start) = page_request(&req, &self.cursors, &scope)?;
-            let (orders, next) = self.orders.list(&user, limit, start).await?;
-            page_response(&orders, next, &self.cursors, &scope)
-        })
-        .await
-    }
+/// `GET /orders/{id}`: the caller's own, or any for an admin.
+pub async fn get(
+    api: &OrdersApi,
+    (caller, id): (Caller, OrderId),
+) -> Result<Response<Body>, Error> {
+    let order = api.orders.get(caller.id(), caller.is_admin(), &id).await?;
+    json(StatusCode::OK, &order)
 }
 
-/// `GET /orders/{id}` and `POST /orders/{id}/cancel`.
-pub struct OrderById {
-    orders: Orders,
-    verifier: TokenVerifier,
-}
-
-impl OrderById {
-    pub fn new(orders: Orders, verifier: TokenVerifier) -> Self {
-        Self { orders, verifier }
-    }
-
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        Ok(Self::new(
-            orders_from_env().await?,
-            super::users::verifier_from_env()?,
-        ))
-    }
-
-    pub async fn get(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let claims = bearer(&req, &self.verifier)?;
-            let order = self
-                .orders
-                .get(
-                    &caller(&claims)?,
-                    claims.role == Role::Admin,
-                    &order_id(&req)?,
-                )
-                .await?;
-            json(StatusCode::OK, &order)
-        })
-        .await
-    }
-
-    pub async fn cancel(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let user = caller(&bearer(&req, &self.verifier)?)?;
-            let order = self.orders.cancel(&user, &order_id(&req)?).await?;
-            json(StatusCode::OK, &order)
-        })
-        .await
-    }
+/// `POST /orders/{id}/cancel`
+pub async fn cancel(
+    api: &OrdersApi,
+    (caller, id): (Caller, OrderId),
+) -> Result<Response<Body>, Error> {
+    json(StatusCode::OK, &api.orders.cancel(caller.id(), &id).await?)
 }
 
 #[cfg(test)]

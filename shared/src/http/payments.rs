@@ -1,54 +1,15 @@
 //! `POST /payments` and `GET /payments/{id}`.
 
-use super::auth::bearer;
-use super::idempotent::{idempotency_from_env, idempotency_key, idempotent, stored_problem};
-use super::{HandlerResult, JsonBody, json, serve};
+use super::idempotent::{Keyed, idempotent};
+use super::problem;
+use super::{Caller, FromRequest, JsonBody, json, path_id, with_location};
 use crate::Error;
-use crate::auth::TokenVerifier;
-use crate::aws::transact::RetryPolicy;
-use crate::aws::{EventQueue, OrdersTable, PaymentsTable, UsersTable, sdk_config};
-use crate::config::{self, ConfigError};
+use crate::domain::OrderId;
 use crate::domain::payment::{PaymentId, PaymentMethod};
-use crate::domain::{OrderId, UserId};
-use crate::idempotency::IdempotencyStore;
-use crate::payments::Payments;
-use crate::payments::provider::Simulator;
-use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Request, RequestExt};
-
-/// The provider `PAYMENT_PROVIDER` names; only the simulator is built in.
-fn provider_from_env() -> Result<Simulator, ConfigError> {
-    match std::env::var(config::PAYMENT_PROVIDER).as_deref() {
-        Ok("simulator") | Err(_) => Ok(Simulator),
-        Ok(other) => Err(ConfigError::Invalid {
-            name: config::PAYMENT_PROVIDER,
-            reason: format!("{other:?} is not a provider this build has (simulator)"),
-        }),
-    }
-}
-
-/// The payments service as configured by the environment.
-pub async fn payments_from_env() -> Result<Payments<Simulator>, ConfigError> {
-    let sdk = sdk_config()?;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    Ok(Payments {
-        payments: PaymentsTable::new(dynamodb.clone(), config::required(config::PAYMENTS_TABLE)?),
-        orders: OrdersTable::new(dynamodb.clone(), config::required(config::ORDERS_TABLE)?),
-        users: UsersTable::new(dynamodb, config::required(config::USERS_TABLE)?),
-        queue: EventQueue::new(
-            aws_sdk_sqs::Client::new(&sdk),
-            config::required(config::PAYMENT_EVENTS_QUEUE_URL)?,
-        ),
-        provider: provider_from_env()?,
-        retry: RetryPolicy::default(),
-    })
-}
-
-fn caller(req: &Request, verifier: &TokenVerifier) -> Result<UserId, Error> {
-    bearer(req, verifier)?
-        .user_id()
-        .ok_or(Error::Unauthorized("subject is not a user id"))
-}
+use crate::payments::Charged;
+use crate::wiring::{Idempotent, PaymentsApi};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
 
 /// The body of `POST /payments`: `{"order_id", "payment_method"}`.
 pub fn payment_body(req: &Request) -> Result<(OrderId, PaymentMethod), Error> {
@@ -62,106 +23,68 @@ pub fn payment_body(req: &Request) -> Result<(OrderId, PaymentMethod), Error> {
 
 /// The `{id}` path parameter as a payment id; anything else cannot exist.
 pub fn payment_id(req: &Request) -> Result<PaymentId, Error> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .and_then(PaymentId::parse)
-        .ok_or(Error::PaymentNotFound)
+    path_id(req, PaymentId::parse, Error::PaymentNotFound)
 }
 
-pub struct ProcessPayment {
-    payments: Payments<Simulator>,
-    verifier: TokenVerifier,
-    idempotency: IdempotencyStore,
+impl<S> FromRequest<S> for PaymentId {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        payment_id(req)
+    }
 }
 
-impl ProcessPayment {
-    pub fn new(
-        payments: Payments<Simulator>,
-        verifier: TokenVerifier,
-        idempotency: IdempotencyStore,
-    ) -> Self {
-        Self {
-            payments,
-            verifier,
-            idempotency,
-        }
+/// The body of `POST /payments`.
+pub struct PaymentRequest {
+    pub order_id: OrderId,
+    pub method: PaymentMethod,
+}
+
+impl<S> FromRequest<S> for PaymentRequest {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let (order_id, method) = payment_body(req)?;
+        Ok(Self { order_id, method })
     }
+}
 
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let payments = payments_from_env().await?;
-        let idempotency =
-            idempotency_from_env(payments.payments.client().clone(), payments.payments.name())?;
-        Ok(Self::new(
-            payments,
-            super::users::verifier_from_env()?,
-            idempotency,
-        ))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let user = caller(&req, &self.verifier)?;
-            let key = idempotency_key(&req)?.ok_or(Error::IdempotencyKeyRequired)?;
-            let (order_id, method) = payment_body(&req)?;
-
-            let (payer, order, method) = (&user, &order_id, &method);
-            let work = move |claim| async move {
-                self.payments
-                    .pay(
-                        payer,
-                        order,
-                        method,
-                        (&self.idempotency, &claim),
-                        stored_problem,
-                    )
-                    .await
-            };
-            idempotent(
-                &self.idempotency,
-                &req,
-                &user,
-                "/payments",
-                &key,
-                work,
-                |payment| {
-                    let mut response = json(StatusCode::CREATED, &payment)?;
-                    if let Ok(location) =
-                        HeaderValue::from_str(&format!("/payments/{}", payment.id))
-                    {
-                        response.headers_mut().insert(header::LOCATION, location);
-                    }
-                    Ok(response)
-                },
+/// `POST /payments`: always under an `Idempotency-Key`.
+pub async fn pay(
+    api: &Idempotent<PaymentsApi>,
+    (caller, keyed, request): (Caller, Keyed, PaymentRequest),
+) -> Result<Response<Body>, Error> {
+    let (payer, request) = (caller.id(), &request);
+    let work = move |claim| async move {
+        api.payments
+            .pay(
+                payer,
+                &request.order_id,
+                &request.method,
+                (&api.store, &claim),
             )
             .await
-        })
-        .await
+    };
+    idempotent(&api.store, &keyed, payer, "/payments", work, charged).await
+}
+
+/// The answer to a charge: `201` with the payment, or the decline's `402`.
+fn charged(outcome: Charged) -> Result<Response<Body>, Error> {
+    match outcome {
+        Charged::Paid(payment) => {
+            let response = json(StatusCode::CREATED, &payment)?;
+            Ok(with_location(
+                response,
+                &format!("/payments/{}", payment.id),
+            ))
+        }
+        Charged::Declined { code, payment_id } => Ok(problem::response(&Error::PaymentDeclined {
+            code,
+            payment_id: payment_id.to_string(),
+        })),
     }
 }
 
-pub struct GetPayment {
-    payments: Payments<Simulator>,
-    verifier: TokenVerifier,
-}
-
-impl GetPayment {
-    pub fn new(payments: Payments<Simulator>, verifier: TokenVerifier) -> Self {
-        Self { payments, verifier }
-    }
-
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        Ok(Self::new(
-            payments_from_env().await?,
-            super::users::verifier_from_env()?,
-        ))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let user = caller(&req, &self.verifier)?;
-            let id = payment_id(&req)?;
-            json(StatusCode::OK, &self.payments.get(&user, &id).await?)
-        })
-        .await
-    }
+/// `GET /payments/{id}`: the caller's own.
+pub async fn get(
+    api: &PaymentsApi,
+    (caller, id): (Caller, PaymentId),
+) -> Result<Response<Body>, Error> {
+    json(StatusCode::OK, &api.payments.get(caller.id(), &id).await?)
 }

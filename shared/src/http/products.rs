@@ -1,43 +1,28 @@
 //! `GET /products`, `GET /products/{id}`, `POST /products`,
 //! `PATCH /products/{id}`, `DELETE /products/{id}`.
 
-use super::auth::admin;
-use super::list::{page_request, page_response, query};
-use super::{HandlerResult, JsonBody, json, serve};
-use crate::auth::TokenVerifier;
-use crate::aws::{ProductsTable, sdk_config};
+use super::list::{PageQuery, page_response, query};
+use super::{Admin, FromRequest, JsonBody, json, no_content, path_id, with_location};
 use crate::catalog;
-use crate::config::{self, ConfigError};
-use crate::cursor::{CursorKey, Scope};
+use crate::cursor::Scope;
 use crate::domain::{
     Category, Currency, Description, NewProduct, PriceCents, Product, ProductId, ProductName,
     ProductPatch, Stock, StockChange, StockDelta, Version,
 };
+use crate::wiring::{CatalogApi, Listing};
 use crate::{Error, FieldError};
 use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Body, Request, RequestExt, Response};
-
-async fn products_table() -> Result<ProductsTable, ConfigError> {
-    let sdk = sdk_config()?;
-    let name = config::required(config::PRODUCTS_TABLE)?;
-    Ok(ProductsTable::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        name,
-    ))
-}
-
-/// The cursor key from `CURSOR_SECRET`.
-pub fn cursor_key_from_env() -> Result<CursorKey, lambda_http::Error> {
-    let secret = config::required(config::CURSOR_SECRET)?;
-    CursorKey::new(secret.as_bytes()).map_err(|e| format!("{}: {e}", config::CURSOR_SECRET).into())
-}
+use lambda_http::{Body, Request, Response};
 
 /// The `{id}` path parameter as a product id; anything else cannot exist.
 pub fn product_id(req: &Request) -> Result<ProductId, Error> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .and_then(ProductId::parse)
-        .ok_or(Error::ProductNotFound)
+    path_id(req, ProductId::parse, Error::ProductNotFound)
+}
+
+impl<S> FromRequest<S> for ProductId {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        product_id(req)
+    }
 }
 
 /// A product with its `ETag`.
@@ -126,117 +111,87 @@ pub fn if_match(req: &Request) -> Result<Option<Version>, Error> {
         .transpose()
 }
 
-pub struct ListProducts {
-    table: ProductsTable,
-    cursors: CursorKey,
-}
+/// The `?category=` filter of `GET /products`.
+pub struct CategoryFilter(pub Option<Category>);
 
-impl ListProducts {
-    pub fn new(table: ProductsTable, cursors: CursorKey) -> Self {
-        Self { table, cursors }
-    }
+/// The `If-Match` header, if sent.
+pub struct IfMatch(pub Option<Version>);
 
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        Ok(Self::new(products_table().await?, cursor_key_from_env()?))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let category = category_filter(&req)?;
-            let filters: Vec<(&str, &str)> =
-                category.iter().map(|c| ("category", c.as_str())).collect();
-            let scope = Scope {
-                route: "GET /products",
-                filters: &filters,
-                caller: None,
-            };
-            let (limit, start) = page_request(&req, &self.cursors, &scope)?;
-            let (products, next) =
-                catalog::list(&self.table, category.as_ref(), limit, start).await?;
-            page_response(&products, next, &self.cursors, &scope)
-        })
-        .await
+impl<S> FromRequest<S> for CategoryFilter {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        category_filter(req).map(Self)
     }
 }
 
-pub struct GetProduct {
-    table: ProductsTable,
-}
-
-impl GetProduct {
-    pub fn new(table: ProductsTable) -> Self {
-        Self { table }
-    }
-
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        Ok(Self::new(products_table().await?))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let product = catalog::get(&self.table, &product_id(&req)?).await?;
-            product_response(StatusCode::OK, &product)
-        })
-        .await
+impl<S> FromRequest<S> for IfMatch {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        if_match(req).map(Self)
     }
 }
 
-/// The verifier and table every admin route needs.
-pub struct AdminProducts {
-    table: ProductsTable,
-    verifier: TokenVerifier,
+impl<S> FromRequest<S> for NewProduct {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        create_body(req)
+    }
 }
 
-impl AdminProducts {
-    pub fn new(table: ProductsTable, verifier: TokenVerifier) -> Self {
-        Self { table, verifier }
+impl<S> FromRequest<S> for ProductPatch {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        patch_body(req)
     }
+}
 
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let verifier = super::users::verifier_from_env()?;
-        Ok(Self::new(products_table().await?, verifier))
-    }
+/// `GET /products`: active products, in one category or all.
+pub async fn list(
+    api: &Listing<CatalogApi>,
+    (CategoryFilter(category), page): (CategoryFilter, PageQuery),
+) -> Result<Response<Body>, Error> {
+    let filters: Vec<(&str, &str)> = category.iter().map(|c| ("category", c.as_str())).collect();
+    let scope = Scope {
+        route: "GET /products",
+        filters: &filters,
+        caller: None,
+    };
+    let start = page.start(&api.cursors, &scope)?;
+    let (products, next) =
+        catalog::list(&api.products, category.as_ref(), page.limit, start).await?;
+    page_response(&products, next, &api.cursors, &scope)
+}
 
-    /// `POST /products`
-    pub async fn create(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            admin(&req, &self.verifier)?;
-            let new = create_body(&req)?;
-            let product = catalog::create(&self.table, new).await?;
-            let mut response = product_response(StatusCode::CREATED, &product)?;
-            if let Ok(location) = HeaderValue::from_str(&format!("/products/{}", product.id)) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            Ok(response)
-        })
-        .await
-    }
+/// `GET /products/{id}`
+pub async fn get(api: &CatalogApi, id: ProductId) -> Result<Response<Body>, Error> {
+    product_response(StatusCode::OK, &catalog::get(&api.products, &id).await?)
+}
 
-    /// `PATCH /products/{id}`
-    pub async fn update(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            admin(&req, &self.verifier)?;
-            let id = product_id(&req)?;
-            let patch = patch_body(&req)?;
-            let if_match = if_match(&req)?;
-            let product = catalog::update(&self.table, &id, patch, if_match).await?;
-            product_response(StatusCode::OK, &product)
-        })
-        .await
-    }
+/// `POST /products`
+pub async fn create(
+    api: &CatalogApi,
+    (_, new): (Admin, NewProduct),
+) -> Result<Response<Body>, Error> {
+    let product = catalog::create(&api.products, new).await?;
+    let response = product_response(StatusCode::CREATED, &product)?;
+    Ok(with_location(
+        response,
+        &format!("/products/{}", product.id),
+    ))
+}
 
-    /// `DELETE /products/{id}`: archives.
-    pub async fn delete(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            admin(&req, &self.verifier)?;
-            catalog::archive(&self.table, &product_id(&req)?).await?;
-            Response::builder()
-                .status(StatusCode::NO_CONTENT)
-                .body(Body::Empty)
-                .map_err(Error::internal("building a response"))
-        })
-        .await
-    }
+/// `PATCH /products/{id}`
+pub async fn update(
+    api: &CatalogApi,
+    (_, id, patch, IfMatch(if_match)): (Admin, ProductId, ProductPatch, IfMatch),
+) -> Result<Response<Body>, Error> {
+    let product = catalog::update(&api.products, &id, patch, if_match).await?;
+    product_response(StatusCode::OK, &product)
+}
+
+/// `DELETE /products/{id}`: archives.
+pub async fn delete(
+    api: &CatalogApi,
+    (_, id): (Admin, ProductId),
+) -> Result<Response<Body>, Error> {
+    catalog::archive(&api.products, &id).await?;
+    no_content()
 }
 
 #[cfg(test)]

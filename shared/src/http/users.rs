@@ -1,36 +1,16 @@
 //! `POST /users/register`, `POST /users/login`, `GET /users/me`.
 
-use super::auth::bearer;
-use super::{HandlerResult, JsonBody, json, serve, source_ip};
+use super::{Caller, FromRequest, JsonBody, SourceIp, json};
 use crate::Error;
-use crate::auth::{PasswordHasher, TokenVerifier, token::ACCESS_TOKEN_TTL_SECONDS};
-use crate::aws::{SigningKeyStore, UsersTable, sdk_config};
-use crate::config::{self, ConfigError};
-use crate::domain::throttle::{self, LoginThrottle};
+use crate::auth::token::ACCESS_TOKEN_TTL_SECONDS;
 use crate::domain::user::LOGIN_FIELD_MAX;
 use crate::domain::{Email, LoginName, NewUser, Password, User, Username};
 use crate::users::{self, LoginAttempt};
-use lambda_http::Request;
+use crate::wiring::{SessionsApi, UsersApi};
 use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-
-async fn users_table() -> Result<(UsersTable, aws_types::SdkConfig), ConfigError> {
-    let sdk = sdk_config()?;
-    let name = config::required(config::USERS_TABLE)?;
-    Ok((
-        UsersTable::new(aws_sdk_dynamodb::Client::new(&sdk), name),
-        sdk,
-    ))
-}
-
-/// The verifier every authenticated function builds from its configuration.
-pub fn verifier_from_env() -> Result<TokenVerifier, lambda_http::Error> {
-    let jwks = config::required(config::JWT_PUBLIC_KEYS)?;
-    let issuer = config::required(config::JWT_ISSUER)?;
-    let audience = config::required(config::JWT_AUDIENCE)?;
-    TokenVerifier::from_jwks(&jwks, &issuer, &audience)
-        .map_err(|e| format!("{}: {e}", config::JWT_PUBLIC_KEYS).into())
-}
 
 /// The body of `POST /users/register`: `{"username", "email", "password"}`.
 pub fn register_body(req: &Request) -> Result<NewUser, Error> {
@@ -48,38 +28,16 @@ pub fn register_body(req: &Request) -> Result<NewUser, Error> {
     })
 }
 
-pub struct Register {
-    table: UsersTable,
-    hasher: PasswordHasher,
-}
-
-impl Register {
-    pub fn new(table: UsersTable) -> Self {
-        Self {
-            table,
-            hasher: PasswordHasher::new(),
-        }
-    }
-
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        Ok(Self::new(users_table().await?.0))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let new = register_body(&req)?;
-            let user = users::register(&self.table, &self.hasher, new).await?;
-            json(StatusCode::CREATED, &user)
-        })
-        .await
+impl<S> FromRequest<S> for NewUser {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        register_body(req)
     }
 }
 
-pub struct Login {
-    table: UsersTable,
-    hasher: PasswordHasher,
-    throttle: LoginThrottle,
-    keys: SigningKeyStore,
+/// `POST /users/register`
+pub async fn register(api: &UsersApi, new: NewUser) -> Result<Response<Body>, Error> {
+    let user = users::register(&api.users, &api.hasher, new).await?;
+    json(StatusCode::CREATED, &user)
 }
 
 #[derive(Serialize)]
@@ -125,91 +83,46 @@ pub fn login_body(req: &Request) -> Result<(LoginName, String), Error> {
     body.finish_with(name.zip(password))
 }
 
-impl Login {
-    pub fn new(table: UsersTable, throttle: LoginThrottle, keys: SigningKeyStore) -> Self {
-        Self {
-            table,
-            hasher: PasswordHasher::new(),
-            throttle,
-            keys,
-        }
-    }
+/// The body of `POST /users/login`.
+pub struct Credentials {
+    pub name: LoginName,
+    pub password: SecretString,
+}
 
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (table, sdk) = users_table().await?;
-        let throttle = LoginThrottle {
-            backoff_base_seconds: config::number_or(
-                config::LOGIN_BACKOFF_BASE_SECONDS,
-                throttle::DEFAULT_BACKOFF_BASE_SECONDS,
-            )?,
-            backoff_max_seconds: config::number_or(
-                config::LOGIN_BACKOFF_MAX_SECONDS,
-                throttle::DEFAULT_BACKOFF_MAX_SECONDS,
-            )?,
-            max_failures_per_name_per_hour: config::number_or(
-                config::LOGIN_MAX_FAILURES_PER_HOUR,
-                throttle::DEFAULT_MAX_FAILURES_PER_NAME_PER_HOUR,
-            )?,
-            ..LoginThrottle::default()
-        };
-        let keys = SigningKeyStore::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            config::required(config::JWT_SIGNING_KEY_SECRET)?,
-            config::required(config::JWT_ISSUER)?,
-            config::required(config::JWT_AUDIENCE)?,
-        );
-        Ok(Self::new(table, throttle, keys))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let (name, password) = login_body(&req)?;
-            let signer = self.keys.signer().await?;
-            let attempt = LoginAttempt {
-                name,
-                password,
-                source_ip: source_ip(&req),
-            };
-            let logged_in =
-                users::login(&self.table, &self.hasher, &self.throttle, signer, attempt).await?;
-            json(
-                StatusCode::OK,
-                &Token {
-                    access_token: &logged_in.access_token,
-                    token_type: "Bearer",
-                    expires_in: ACCESS_TOKEN_TTL_SECONDS,
-                    user: &logged_in.user,
-                },
-            )
+impl<S> FromRequest<S> for Credentials {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let (name, password) = login_body(req)?;
+        Ok(Self {
+            name,
+            password: password.into(),
         })
-        .await
     }
 }
 
-pub struct Me {
-    table: UsersTable,
-    verifier: TokenVerifier,
+/// `POST /users/login`
+pub async fn login(
+    api: &SessionsApi,
+    (credentials, SourceIp(source_ip)): (Credentials, SourceIp),
+) -> Result<Response<Body>, Error> {
+    let signer = api.keys.signer().await?;
+    let attempt = LoginAttempt {
+        name: credentials.name,
+        password: credentials.password,
+        source_ip,
+    };
+    let logged_in = users::login(&api.users, &api.hasher, &api.throttle, signer, attempt).await?;
+    json(
+        StatusCode::OK,
+        &Token {
+            access_token: logged_in.access_token.expose_secret(),
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_TTL_SECONDS,
+            user: &logged_in.user,
+        },
+    )
 }
 
-impl Me {
-    pub fn new(table: UsersTable, verifier: TokenVerifier) -> Self {
-        Self { table, verifier }
-    }
-
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let verifier = verifier_from_env()?;
-        Ok(Self::new(users_table().await?.0, verifier))
-    }
-
-    pub async fn handle(&self, req: Request) -> HandlerResult {
-        serve(req, |req| async move {
-            let claims = bearer(&req, &self.verifier)?;
-            let id = claims
-                .user_id()
-                .ok_or(Error::Unauthorized("subject is not a user id"))?;
-            let user = users::me(&self.table, &id).await?;
-            json(StatusCode::OK, &user)
-        })
-        .await
-    }
+/// `GET /users/me`
+pub async fn me(api: &UsersApi, caller: Caller) -> Result<Response<Body>, Error> {
+    json(StatusCode::OK, &users::me(&api.users, caller.id()).await?)
 }

@@ -4,17 +4,28 @@
 
 pub mod provider;
 
-use crate::aws::transact::{RetryPolicy, TransactError, condition_failed, transact};
+use crate::aws::IdempotencyStore;
+use crate::aws::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::aws::{EventQueue, OrdersTable, PaymentsTable, UsersTable};
 use crate::domain::payment::{
-    Envelope, Payment, PaymentId, PaymentMethod, PaymentStatus, PaymentSucceeded,
+    DeclineCode, Envelope, Payment, PaymentId, PaymentMethod, PaymentStatus, PaymentSucceeded,
 };
 use crate::domain::{OrderId, Timestamp, UserId};
-use crate::idempotency::{Claim, IdempotencyStore, StoredResponse};
+use crate::idempotency::Claim;
 use crate::{Error, FieldError};
 use provider::{ChargeOutcome, ChargeRequest, PaymentProvider};
+use serde::{Deserialize, Serialize};
 
 pub const EVENT_TYPE: &str = "payment.succeeded";
+
+/// The items of a payment's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Payment,
+    Order,
+    /// The idempotent answer.
+    Answer,
+}
 
 #[derive(Clone)]
 pub struct Payments<P> {
@@ -26,27 +37,28 @@ pub struct Payments<P> {
     pub retry: RetryPolicy,
 }
 
-/// The answer a payment gets, as an idempotent replay sends it again.
-pub fn created_response(payment: &Payment) -> Result<StoredResponse, Error> {
-    Ok(StoredResponse {
-        status: 201,
-        body: serde_json::to_string(payment).map_err(Error::internal("encoding a payment"))?,
-        content_type: "application/json".into(),
-        location: Some(format!("/payments/{}", payment.id)),
-    })
+/// What a charge ended as: the key's recorded outcome, and what
+/// `POST /payments` answers (`201` with the payment, or `402`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Charged {
+    Paid(Payment),
+    Declined {
+        code: DeclineCode,
+        payment_id: PaymentId,
+    },
 }
 
 impl<P: PaymentProvider> Payments<P> {
-    /// Pays the caller's order. `render` turns a refusal into the answer a
-    /// replay sends again (the HTTP layer's problem document).
+    /// Pays the caller's order under the claimed key: the charge's outcome,
+    /// a payment or a decline, is recorded with the payment it writes.
     pub async fn pay(
         &self,
         user: &UserId,
         order_id: &OrderId,
         method: &PaymentMethod,
         (store, claim): (&IdempotencyStore, &Claim),
-        render: fn(&Error) -> StoredResponse,
-    ) -> Result<Payment, Error> {
+    ) -> Result<Charged, Error> {
         let order = match self.orders.get(order_id).await? {
             Some(order) if order.user_id == *user => order,
             _ => return Err(Error::OrderNotFound),
@@ -87,26 +99,22 @@ impl<P: PaymentProvider> Payments<P> {
                 "is not a payment method the provider knows",
             )])),
             ChargeOutcome::Declined { card, code } => {
-                // The failed payment and the replayable 402 are written together.
+                // The failed payment and the recorded decline are written together.
                 let failed = payment(PaymentStatus::Failed, Some(code), card);
-                let error = Error::PaymentDeclined {
+                let declined = Charged::Declined {
                     code,
-                    payment_id: payment_id.to_string(),
+                    payment_id: payment_id.clone(),
                 };
-                let items = vec![
-                    self.payments.put_new(&failed, user, None)?,
-                    store.complete_item(claim, &render(&error))?,
-                ];
-                match transact(
-                    self.payments.client(),
-                    items,
-                    Some(claim.token()),
-                    &self.retry,
-                )
-                .await
+                let mut transaction = Transaction::default();
+                transaction
+                    .add(Write::Payment, self.payments.put_new(&failed, user, None)?)
+                    .add(Write::Answer, store.complete_item(claim, &declined)?);
+                match transaction
+                    .run(self.payments.client(), Some(claim.token()), &self.retry)
+                    .await
                 {
-                    Ok(()) => Err(error),
-                    Err(TransactError::Cancelled(reasons)) if condition_failed(&reasons, 1) => {
+                    Ok(()) => Ok(declined),
+                    Err(TransactionError::Cancelled(c)) if c.condition_failed(&Write::Answer) => {
                         Err(Error::IdempotencyInProgress)
                     }
                     Err(e) => Err(Error::internal("recording a declined payment")(e)),
@@ -130,34 +138,37 @@ impl<P: PaymentProvider> Payments<P> {
                 };
                 let event =
                     serde_json::to_string(&event).map_err(Error::internal("encoding an event"))?;
-                let items = vec![
-                    self.payments.put_new(&paid, user, Some(event.clone()))?,
-                    self.orders.pay(&order.id, user, payment_id.as_str(), now)?,
-                    store.complete_item(claim, &created_response(&paid)?)?,
-                ];
-                match transact(
-                    self.payments.client(),
-                    items,
-                    Some(claim.token()),
-                    &self.retry,
-                )
-                .await
+                let mut transaction = Transaction::default();
+                transaction
+                    .add(
+                        Write::Payment,
+                        self.payments.put_new(&paid, user, Some(event.clone()))?,
+                    )
+                    .add(
+                        Write::Order,
+                        self.orders.pay(&order.id, user, payment_id.as_str(), now)?,
+                    )
+                    .add(
+                        Write::Answer,
+                        store.complete_item(claim, &Charged::Paid(paid.clone()))?,
+                    );
+                match transaction
+                    .run(self.payments.client(), Some(claim.token()), &self.retry)
+                    .await
                 {
                     Ok(()) => {
                         self.publish(&payment_id, &event).await;
-                        Ok(paid)
+                        Ok(Charged::Paid(paid))
                     }
-                    Err(TransactError::Cancelled(reasons)) => {
+                    Err(TransactionError::Cancelled(cancelled)) => {
                         // Paid, cancelled or expired meanwhile: give the money back.
                         self.provider.refund(&reference).await?;
-                        if condition_failed(&reasons, 2) {
+                        if cancelled.condition_failed(&Write::Answer) {
                             Err(Error::IdempotencyInProgress)
-                        } else if condition_failed(&reasons, 1) {
+                        } else if cancelled.condition_failed(&Write::Order) {
                             Err(Error::OrderNotPayable)
                         } else {
-                            Err(Error::internal("recording a payment")(
-                                TransactError::Cancelled(reasons),
-                            ))
+                            Err(Error::internal("recording a payment")(cancelled))
                         }
                     }
                     Err(e) => {

@@ -3,6 +3,7 @@
 //! picked by `PAYMENT_PROVIDER`, without touching the use case.
 
 use crate::Error;
+use crate::domain::Cents;
 use crate::domain::payment::{Card, DeclineCode, PaymentMethod};
 use std::future::Future;
 
@@ -10,7 +11,7 @@ use std::future::Future;
 #[derive(Debug, Clone)]
 pub struct ChargeRequest<'a> {
     pub method: &'a PaymentMethod,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     pub currency: &'a str,
     /// The provider's own idempotency key (the payment id).
     pub idempotency_key: &'a str,
@@ -88,7 +89,7 @@ mod tests {
         Simulator
             .charge(&ChargeRequest {
                 method: &method,
-                amount_cents: 100,
+                amount_cents: Cents::parse(100).unwrap(),
                 currency: "USD",
                 idempotency_key: "k",
             })

@@ -1,12 +1,13 @@
 //! The product handlers, called with requests built from their sample events.
 
-mod common;
+use crate::common;
 
 use common::{event, token};
 use lambda_http::{Body, Context, Request, RequestExt, Response};
 use serde_json::{Value, json};
 use shared::domain::Role;
-use shared::http::products::{AdminProducts, GetProduct, ListProducts};
+use shared::http::{products, serve};
+use shared::wiring::{CatalogApi, Listing};
 
 fn request(mut event: Value, body: Option<Value>, auth: Option<&str>) -> Request {
     if let Some(body) = body {
@@ -40,17 +41,21 @@ fn parts(response: Response<Body>) -> (u16, Value, Response<Body>) {
 #[tokio::test]
 async fn sample_events_are_accepted_by_their_functions() {
     let (list, get, admin) = (
-        ListProducts::from_env().await.unwrap(),
-        GetProduct::from_env().await.unwrap(),
-        AdminProducts::from_env().await.unwrap(),
+        Listing::from_env(CatalogApi::from_env().unwrap()).unwrap(),
+        CatalogApi::from_env().unwrap(),
+        CatalogApi::from_env().unwrap(),
     );
     let admin_token = token(Role::Admin);
 
     // The list and get events name the seeded catalogue.
     let (status, page, _) = parts(
-        list.handle(request(event("list-products.json"), None, None))
-            .await
-            .unwrap(),
+        serve(
+            request(event("list-products.json"), None, None),
+            &list,
+            products::list,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 200, "{page}");
     assert!(!page["items"].as_array().unwrap().is_empty());
@@ -62,9 +67,13 @@ async fn sample_events_are_accepted_by_their_functions() {
             .all(|p| p["category"] == "kitchen")
     );
     let (status, product, response) = parts(
-        get.handle(request(event("get-product.json"), None, None))
-            .await
-            .unwrap(),
+        serve(
+            request(event("get-product.json"), None, None),
+            &get,
+            products::get,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 200, "{product}");
     let etag = response.headers()["etag"].to_str().unwrap();
@@ -72,14 +81,13 @@ async fn sample_events_are_accepted_by_their_functions() {
 
     // Create, update and delete a product of our own from the admin events.
     let (status, created, response) = parts(
-        admin
-            .create(request(
-                event("create-product.json"),
-                None,
-                Some(&admin_token),
-            ))
-            .await
-            .unwrap(),
+        serve(
+            request(event("create-product.json"), None, Some(&admin_token)),
+            &admin,
+            products::create,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap();
@@ -90,34 +98,44 @@ async fn sample_events_are_accepted_by_their_functions() {
     assert_eq!(response.headers()["etag"], "\"1\"");
 
     let (status, updated, _) = parts(
-        admin
-            .update(request(
+        serve(
+            request(
                 with_id(event("update-product.json"), id),
                 None,
                 Some(&admin_token),
-            ))
-            .await
-            .unwrap(),
+            ),
+            &admin,
+            products::update,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["price_cents"], 1300);
     assert_eq!(updated["stock"], created["stock"].as_i64().unwrap() + 10);
 
     let (status, _, _) = parts(
-        admin
-            .delete(request(
+        serve(
+            request(
                 with_id(event("delete-product.json"), id),
                 None,
                 Some(&admin_token),
-            ))
-            .await
-            .unwrap(),
+            ),
+            &admin,
+            products::delete,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 204);
     let (status, body, _) = parts(
-        get.handle(request(with_id(event("get-product.json"), id), None, None))
-            .await
-            .unwrap(),
+        serve(
+            request(with_id(event("get-product.json"), id), None, None),
+            &get,
+            products::get,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(
         (status, body["code"].as_str()),
@@ -127,44 +145,56 @@ async fn sample_events_are_accepted_by_their_functions() {
 
 #[tokio::test]
 async fn admin_events_need_an_admin() {
-    let admin = AdminProducts::from_env().await.unwrap();
+    let admin = CatalogApi::from_env().unwrap();
     let (status, body, _) = parts(
-        admin
-            .create(request(event("create-product.json"), None, None))
-            .await
-            .unwrap(),
+        serve(
+            request(event("create-product.json"), None, None),
+            &admin,
+            products::create,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
     let customer = token(Role::Customer);
     let (status, body, _) = parts(
-        admin
-            .create(request(event("create-product.json"), None, Some(&customer)))
-            .await
-            .unwrap(),
+        serve(
+            request(event("create-product.json"), None, Some(&customer)),
+            &admin,
+            products::create,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
     let (status, body, _) = parts(
-        admin
-            .delete(request(event("delete-product.json"), None, Some(&customer)))
-            .await
-            .unwrap(),
+        serve(
+            request(event("delete-product.json"), None, Some(&customer)),
+            &admin,
+            products::delete,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
 }
 
 #[tokio::test]
 async fn create_reports_every_bad_field() {
-    let admin = AdminProducts::from_env().await.unwrap();
+    let admin = CatalogApi::from_env().unwrap();
     let body = json!({"name": "", "price_cents": 0, "currency": "EUR", "stock": -1, "category": "Not OK", "colour": "red", "description": 5});
     let (status, problem, _) = parts(
-        admin
-            .create(request(
+        serve(
+            request(
                 event("create-product.json"),
                 Some(body),
                 Some(&token(Role::Admin)),
-            ))
-            .await
-            .unwrap(),
+            ),
+            &admin,
+            products::create,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 422);
     let mut fields: Vec<&str> = problem["errors"]

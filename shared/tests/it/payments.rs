@@ -1,14 +1,14 @@
 //! Payments against DynamoDB Local and moto's SQS: expired orders, the outbox.
 
-mod common;
+use crate::common;
 
 use common::{category, env, new_product, orders};
 use shared::Error;
+use shared::aws::IdempotencyStore;
 use shared::catalog;
 use shared::domain::payment::PaymentMethod;
 use shared::domain::*;
-use shared::http::idempotent::stored_problem;
-use shared::idempotency::{Begin, Fingerprinter, IdempotencyKey, IdempotencyStore, Scope};
+use shared::idempotency::{Begin, Fingerprinter, IdempotencyKey, Scope};
 use std::time::Duration;
 
 #[tokio::test]
@@ -40,7 +40,7 @@ async fn an_expired_order_cannot_be_paid() {
     let order = o.create(&user.id, &request, None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
-    let payments = shared::http::payments::payments_from_env().await.unwrap();
+    let payments = shared::wiring::payments().unwrap();
     let store = IdempotencyStore::new(
         payments.payments.client().clone(),
         env("PAYMENTS_TABLE"),
@@ -62,13 +62,7 @@ async fn an_expired_order_cannot_be_paid() {
     };
     let method = PaymentMethod::parse("pm_card_visa").unwrap();
     let result = payments
-        .pay(
-            &user.id,
-            &order.id,
-            &method,
-            (&store, &claim),
-            stored_problem,
-        )
+        .pay(&user.id, &order.id, &method, (&store, &claim))
         .await;
     assert!(matches!(result, Err(Error::OrderNotPayable)), "{result:?}");
 }

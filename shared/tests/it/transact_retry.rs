@@ -3,13 +3,14 @@
 //! often, and that the others are not.
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::{
     TransactWriteItemsError, TransactWriteItemsOutput,
 };
 use aws_sdk_dynamodb::types::CancellationReason;
 use aws_sdk_dynamodb::types::error::{
     InternalServerError, ProvisionedThroughputExceededException, ResourceNotFoundException,
-    TransactionCanceledException,
+    ThrottlingException, TransactionCanceledException, TransactionInProgressException,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use shared::aws::transact::{RetryPolicy, TransactError, transact};
@@ -62,22 +63,87 @@ async fn transaction_conflicts_are_retried_until_they_clear() {
 }
 
 #[tokio::test]
-async fn throttling_and_transient_errors_are_retried() {
-    let errors: [fn() -> TransactWriteItemsError; 4] = [
+async fn throttled_items_and_transactions_in_progress_are_retried() {
+    let errors: [fn() -> TransactWriteItemsError; 3] = [
         || cancelled(&["ThrottlingError", "None"]),
+        || cancelled(&["ProvisionedThroughputExceeded"]),
         || {
-            TransactWriteItemsError::ProvisionedThroughputExceededException(
-                ProvisionedThroughputExceededException::builder().build(),
+            TransactWriteItemsError::TransactionInProgressException(
+                TransactionInProgressException::builder().build(),
             )
         },
-        || TransactWriteItemsError::InternalServerError(InternalServerError::builder().build()),
-        || cancelled(&["ProvisionedThroughputExceeded"]),
     ];
     for error in errors {
         let (result, calls) = run(error, 2).await;
         assert!(result.is_ok(), "{result:?}");
         assert_eq!(calls, 3);
     }
+}
+
+fn coded<B>(code: &str, build: impl FnOnce(ErrorMetadata) -> B) -> B {
+    build(ErrorMetadata::builder().code(code).build())
+}
+
+/// Throttling and 5xx errors are the SDK's to retry: `transact` does not
+/// retry them again, so one write cannot go out attempts × attempts times.
+#[tokio::test]
+async fn throttling_and_transient_errors_are_left_to_the_sdk() {
+    let errors: [fn() -> TransactWriteItemsError; 2] = [
+        || {
+            TransactWriteItemsError::ProvisionedThroughputExceededException(coded(
+                "ProvisionedThroughputExceededException",
+                |m| {
+                    ProvisionedThroughputExceededException::builder()
+                        .meta(m)
+                        .build()
+                },
+            ))
+        },
+        || {
+            TransactWriteItemsError::ThrottlingException(coded("ThrottlingException", |m| {
+                ThrottlingException::builder().meta(m).build()
+            }))
+        },
+    ];
+    for error in errors {
+        // Without the SDK's retries: one call, the error is the answer.
+        let (result, calls) = run(error, 2).await;
+        assert!(result.is_err());
+        assert_eq!(calls, 1, "{result:?}");
+        // With them, as the functions are configured: the SDK retries.
+        let (result, calls) = run_with_sdk_retries(error, 2).await;
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(calls, 3);
+    }
+    let (result, calls) = run(
+        || TransactWriteItemsError::InternalServerError(InternalServerError::builder().build()),
+        1,
+    )
+    .await;
+    assert!(result.is_err());
+    assert_eq!(calls, 1, "{result:?}");
+}
+
+/// [`run`] with the SDK's standard retry on (3 attempts, as in
+/// `shared::aws::sdk`), its back-off shortened.
+async fn run_with_sdk_retries(
+    error: fn() -> TransactWriteItemsError,
+    failures: usize,
+) -> (Result<(), TransactError>, usize) {
+    let rule = mock!(Client::transact_write_items)
+        .sequence()
+        .error(error)
+        .times(failures)
+        .output(|| TransactWriteItemsOutput::builder().build())
+        .build();
+    let retry = aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(2));
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule], |c| c
+        .retry_config(retry.clone()));
+    let result = transact(&client, Vec::new(), Some("token"), &FAST).await;
+    (result, rule.num_calls())
 }
 
 #[tokio::test]
@@ -87,6 +153,9 @@ async fn retries_are_bounded() {
         matches!(result, Err(TransactError::Cancelled(_))),
         "{result:?}"
     );
+    assert_eq!(calls, FAST.max_attempts as usize);
+    // The SDK does not retry a cancellation: the bound holds with its retries on.
+    let (_, calls) = run_with_sdk_retries(|| cancelled(&["TransactionConflict"]), 10).await;
     assert_eq!(calls, FAST.max_attempts as usize);
 }
 

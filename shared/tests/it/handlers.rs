@@ -1,13 +1,13 @@
 //! Each handler called with a `lambda_http::Request` built from its sample
 //! event in `events/`, without Lambda, against the local stack's emulators.
 
-mod common;
+use crate::common;
 
 use common::{event, unique};
 use lambda_http::{Body, Context, Request, RequestExt, Response};
 use serde_json::{Value, json};
-use shared::http::health::Health;
-use shared::http::users::{Login, Me, Register};
+use shared::http::{health, not_found, serve, users};
+use shared::wiring::{HealthApi, SessionsApi, UsersApi};
 
 fn request(mut event: Value, body: Option<Value>) -> Request {
     if let Some(body) = body {
@@ -28,19 +28,22 @@ fn parts(response: Response<Body>) -> (u16, Value, Response<Body>) {
 #[tokio::test]
 async fn sample_events_drive_register_login_and_me() {
     let (register, login, me) = (
-        Register::from_env().await.unwrap(),
-        Login::from_env().await.unwrap(),
-        Me::from_env().await.unwrap(),
+        UsersApi::from_env().unwrap(),
+        SessionsApi::from_env().unwrap(),
+        UsersApi::from_env().unwrap(),
     );
     let name = unique("ada_");
     let password = "analytical engine 1843";
     let body =
         json!({"username": name, "email": format!("{name}@example.com"), "password": password});
     let (status, user, response) = parts(
-        register
-            .handle(request(event("register.json"), Some(body)))
-            .await
-            .unwrap(),
+        serve(
+            request(event("register.json"), Some(body)),
+            &register,
+            users::register,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 201, "{user}");
     assert_eq!(response.headers()["x-request-id"], "test-request-id");
@@ -48,13 +51,16 @@ async fn sample_events_drive_register_login_and_me() {
     assert_eq!(user["role"], "customer");
 
     let (status, token, _) = parts(
-        login
-            .handle(request(
+        serve(
+            request(
                 event("login.json"),
                 Some(json!({"username": name, "password": password})),
-            ))
-            .await
-            .unwrap(),
+            ),
+            &login,
+            users::login,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 200, "{token}");
     assert_eq!(token["token_type"], "Bearer");
@@ -64,26 +70,34 @@ async fn sample_events_drive_register_login_and_me() {
     let mut me_event = event("me.json");
     me_event["headers"]["authorization"] =
         format!("Bearer {}", token["access_token"].as_str().unwrap()).into();
-    let (status, body, _) = parts(me.handle(request(me_event, None)).await.unwrap());
+    let (status, body, _) = parts(
+        serve(request(me_event, None), &me, users::me)
+            .await
+            .unwrap(),
+    );
     assert_eq!(status, 200);
     assert_eq!(body, user);
 
     let mut forged = event("me.json");
     forged["headers"]["authorization"] = "Bearer not-a-token".into();
-    let (status, body, response) = parts(me.handle(request(forged, None)).await.unwrap());
+    let (status, body, response) =
+        parts(serve(request(forged, None), &me, users::me).await.unwrap());
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
 }
 
 #[tokio::test]
 async fn register_sample_event_reports_each_bad_field() {
-    let register = Register::from_env().await.unwrap();
+    let register = UsersApi::from_env().unwrap();
     let body = json!({"username": "x", "email": "nope", "password": 12345678, "admin": true});
     let (status, problem, response) = parts(
-        register
-            .handle(request(event("register.json"), Some(body)))
-            .await
-            .unwrap(),
+        serve(
+            request(event("register.json"), Some(body)),
+            &register,
+            users::register,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 422);
     assert_eq!(
@@ -102,10 +116,9 @@ async fn register_sample_event_reports_each_bad_field() {
 
 #[tokio::test]
 async fn health_sample_event_reports_dynamodb() {
-    let health = Health::from_env().await.unwrap();
+    let health = HealthApi::from_env().unwrap();
     let (status, body, response) = parts(
-        health
-            .handle(request(event("health.json"), None))
+        serve(request(event("health.json"), None), &health, health::health)
             .await
             .unwrap(),
     );
@@ -128,10 +141,13 @@ async fn health_answers_503_when_dynamodb_does_not() {
         .build();
     let table = shared::aws::UsersTable::new(aws_sdk_dynamodb::Client::new(&sdk), "UsersTable");
     let (status, body, _) = parts(
-        Health::new(table)
-            .handle(request(event("health.json"), None))
-            .await
-            .unwrap(),
+        serve(
+            request(event("health.json"), None),
+            &HealthApi { users: table },
+            health::health,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 503);
     assert_eq!(body["code"], "dependency_unavailable");
@@ -141,9 +157,13 @@ async fn health_answers_503_when_dynamodb_does_not() {
 #[tokio::test]
 async fn not_found_sample_event_is_a_problem_document() {
     let (status, body, _) = parts(
-        shared::http::not_found::handle(request(event("not-found.json"), None))
-            .await
-            .unwrap(),
+        serve(
+            request(event("not-found.json"), None),
+            &(),
+            not_found::not_found,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(status, 404);
     assert_eq!(body["code"], "route_not_found");

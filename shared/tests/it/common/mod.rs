@@ -1,6 +1,5 @@
 //! Helpers for the tests that run against the local stack's emulators
 //! (`make test` starts them and sets the environment).
-#![allow(dead_code)]
 
 use shared::aws::{ProductsTable, UsersTable};
 

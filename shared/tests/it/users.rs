@@ -1,9 +1,10 @@
 //! The users use cases against DynamoDB Local: registration, login,
 //! throttling with a short back-off.
 
-mod common;
+use crate::common;
 
 use common::{unique, users_table};
+use secrecy::ExposeSecret;
 use shared::Error;
 use shared::auth::token::{generate_key_pair, jwk_set};
 use shared::auth::{PasswordHasher, TokenSigner, TokenVerifier};
@@ -23,7 +24,7 @@ fn signer_and_verifier() -> (TokenSigner, TokenVerifier) {
 fn attempt(name: &str, password: &str, ip: &str) -> LoginAttempt {
     LoginAttempt {
         name: LoginName::Username(name.to_owned()),
-        password: password.to_owned(),
+        password: password.into(),
         source_ip: ip.to_owned(),
     }
 }
@@ -67,7 +68,9 @@ async fn register_makes_a_customer_and_login_issues_a_token_for_it() {
         .await
         .unwrap();
     assert_eq!(logged_in.user, user);
-    let claims = verifier.verify(&logged_in.access_token).unwrap();
+    let claims = verifier
+        .verify(logged_in.access_token.expose_secret())
+        .unwrap();
     assert_eq!(claims.sub, user.id.to_string());
     assert_eq!(users::me(&table, &user.id).await.unwrap(), user);
 }

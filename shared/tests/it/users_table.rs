@@ -1,6 +1,6 @@
 //! The users table adapter against DynamoDB Local.
 
-mod common;
+use crate::common;
 
 use common::{unique, users_table};
 use shared::aws::users_table::CreateUserError;

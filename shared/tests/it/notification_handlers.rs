@@ -1,14 +1,13 @@
 //! The queue consumer, with SQS event fixtures: partial batch failures, one
 //! mail per event, a failing send retried.
 
-mod common;
+use crate::common;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use common::{env, event, unique};
 use serde_json::{Value, json};
 use shared::aws::{Mailer, NotificationsTable};
 use shared::domain::notification::NotificationStatus;
-use shared::http::notifications::notifier_from_env;
 use shared::notifications::Notifier;
 
 /// Mails moto accepted for `recipient`.
@@ -45,7 +44,7 @@ fn batch(records: Vec<Value>) -> SqsEvent {
 
 #[tokio::test]
 async fn a_mixed_batch_reports_exactly_the_bad_messages() {
-    let notifier = notifier_from_env().await.unwrap();
+    let notifier = Notifier::from_env().unwrap();
     let mut fixture = event("send-notification.json");
     let email = format!("{}@example.com", unique("mixed"));
     let good = good_record(&fixture, &ulid::Ulid::new().to_string(), &email);
@@ -83,7 +82,7 @@ async fn a_mixed_batch_reports_exactly_the_bad_messages() {
 
 #[tokio::test]
 async fn the_same_event_delivered_twice_sends_one_mail() {
-    let notifier = notifier_from_env().await.unwrap();
+    let notifier = Notifier::from_env().unwrap();
     let fixture = event("send-notification.json");
     let email = format!("{}@example.com", unique("twice"));
     let event_id = ulid::Ulid::new().to_string();
@@ -113,7 +112,7 @@ async fn the_same_event_delivered_twice_sends_one_mail() {
 
 #[tokio::test]
 async fn a_failed_send_is_marked_failed_reported_and_sent_on_retry() {
-    let good = notifier_from_env().await.unwrap();
+    let good = Notifier::from_env().unwrap();
     // An unverified sender: SES refuses the mail.
     let broken = Notifier {
         table: good.table.clone(),

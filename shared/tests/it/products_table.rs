@@ -1,6 +1,6 @@
 //! The products table adapter and the catalogue use cases against DynamoDB Local.
 
-mod common;
+use crate::common;
 
 use common::{category, new_product, products_table};
 use shared::Error;

@@ -1,0 +1,425 @@
+//! Wiring: the one place that reads the environment and builds clients.
+//!
+//! Each service's functions share one struct holding its clients and settings
+//! ([`UsersApi`], [`CatalogApi`], [`OrdersApi`], ...), built once in `main`
+//! with `from_env()`; nothing here waits on the network. Two wrappers add
+//! what only some functions need: [`Listing`] (the cursor key of a list) and
+//! [`Idempotent`] (the `Idempotency-Key` records of a create). The HTTP layer
+//! receives these structs; it never builds a client or reads a variable.
+//!
+//! Every variable is named once below; the template, the local stack
+//! (`Cargo.toml` metadata and `dev`) and `events/env.json` set the same
+//! names. A missing or invalid variable fails init with its name.
+
+use crate::auth::{PasswordHasher, TokenVerifier};
+use crate::aws::transact::RetryPolicy;
+use crate::aws::{
+    EventQueue, IdempotencyStore, Mailer, NotificationsTable, OrdersTable, PaymentsTable,
+    ProductsTable, SigningKeyStore, UsersTable, sdk_config,
+};
+use crate::cursor::CursorKey;
+use crate::domain::throttle::{self, LoginThrottle};
+use crate::idempotency::Fingerprinter;
+use crate::notifications::Notifier;
+use crate::orders::{DEFAULT_EXPIRY_SECONDS, Orders};
+use crate::payments::Payments;
+use crate::payments::provider::Simulator;
+use crate::sweepers::{ExpireOrders, ResendPaymentEvents};
+use aws_types::SdkConfig;
+use std::ops::Deref;
+
+pub const USERS_TABLE: &str = "USERS_TABLE";
+pub const PRODUCTS_TABLE: &str = "PRODUCTS_TABLE";
+pub const CURSOR_SECRET: &str = "CURSOR_SECRET";
+pub const ORDERS_TABLE: &str = "ORDERS_TABLE";
+pub const ORDER_EXPIRY_SECONDS: &str = "ORDER_EXPIRY_SECONDS";
+pub const PAYMENTS_TABLE: &str = "PAYMENTS_TABLE";
+pub const PAYMENT_EVENTS_QUEUE_URL: &str = "PAYMENT_EVENTS_QUEUE_URL";
+pub const PAYMENT_PROVIDER: &str = "PAYMENT_PROVIDER";
+pub const PAYMENT_EVENT_GRACE_SECONDS: &str = "PAYMENT_EVENT_GRACE_SECONDS";
+pub const NOTIFICATIONS_TABLE: &str = "NOTIFICATIONS_TABLE";
+pub const SENDER_EMAIL: &str = "SENDER_EMAIL";
+pub const IDEMPOTENCY_SECRET: &str = "IDEMPOTENCY_SECRET";
+pub const IDEMPOTENCY_LOCK_SECONDS: &str = "IDEMPOTENCY_LOCK_SECONDS";
+pub const JWT_PUBLIC_KEYS: &str = "JWT_PUBLIC_KEYS";
+pub const JWT_SIGNING_KEY_SECRET: &str = "JWT_SIGNING_KEY_SECRET";
+pub const JWT_ISSUER: &str = "JWT_ISSUER";
+pub const JWT_AUDIENCE: &str = "JWT_AUDIENCE";
+pub const LOGIN_BACKOFF_BASE_SECONDS: &str = "LOGIN_BACKOFF_BASE_SECONDS";
+pub const LOGIN_BACKOFF_MAX_SECONDS: &str = "LOGIN_BACKOFF_MAX_SECONDS";
+pub const LOGIN_MAX_FAILURES_PER_HOUR: &str = "LOGIN_MAX_FAILURES_PER_HOUR";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing environment variable {0}")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+pub fn required(name: &'static str) -> Result<String, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value),
+        _ => Err(ConfigError::Missing(name)),
+    }
+}
+
+/// An optional number with a default; a value that is set but not a number is an error.
+pub fn number_or(name: &'static str, default: u64) -> Result<u64, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => {
+            value.trim().parse().map_err(|_| ConfigError::Invalid {
+                name,
+                reason: format!("{value:?} is not a whole number"),
+            })
+        }
+        _ => Ok(default),
+    }
+}
+
+/// A variable that must hold a secret of some minimum size, checked by `parse`.
+fn secret<T>(
+    name: &'static str,
+    parse: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    parse(required(name)?.as_bytes()).map_err(|reason| ConfigError::Invalid { name, reason })
+}
+
+/// The verifier of access tokens: the public key set, issuer and audience.
+fn verifier() -> Result<TokenVerifier, ConfigError> {
+    let jwks = required(JWT_PUBLIC_KEYS)?;
+    TokenVerifier::from_jwks(&jwks, &required(JWT_ISSUER)?, &required(JWT_AUDIENCE)?).map_err(|e| {
+        ConfigError::Invalid {
+            name: JWT_PUBLIC_KEYS,
+            reason: e.to_string(),
+        }
+    })
+}
+
+fn dynamodb(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(sdk)
+}
+
+fn users_table(sdk: &SdkConfig) -> Result<UsersTable, ConfigError> {
+    Ok(UsersTable::new(dynamodb(sdk), required(USERS_TABLE)?))
+}
+
+fn products_table(sdk: &SdkConfig) -> Result<ProductsTable, ConfigError> {
+    Ok(ProductsTable::new(dynamodb(sdk), required(PRODUCTS_TABLE)?))
+}
+
+fn notifications_table(sdk: &SdkConfig) -> Result<NotificationsTable, ConfigError> {
+    Ok(NotificationsTable::new(
+        dynamodb(sdk),
+        required(NOTIFICATIONS_TABLE)?,
+    ))
+}
+
+fn payments_table(sdk: &SdkConfig) -> Result<PaymentsTable, ConfigError> {
+    Ok(PaymentsTable::new(dynamodb(sdk), required(PAYMENTS_TABLE)?))
+}
+
+/// The queue every domain event goes through.
+fn event_queue(sdk: &SdkConfig) -> Result<EventQueue, ConfigError> {
+    Ok(EventQueue::new(
+        aws_sdk_sqs::Client::new(sdk),
+        required(PAYMENT_EVENTS_QUEUE_URL)?,
+    ))
+}
+
+/// `GET /health`: the table it pings.
+pub struct HealthApi {
+    pub users: UsersTable,
+}
+
+impl HealthApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            users: users_table(&sdk_config()?)?,
+        })
+    }
+}
+
+/// Registration and the caller's own account.
+pub struct UsersApi {
+    pub users: UsersTable,
+    pub hasher: PasswordHasher,
+    pub verifier: TokenVerifier,
+}
+
+impl UsersApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            users: users_table(&sdk_config()?)?,
+            hasher: PasswordHasher::new(),
+            verifier: verifier()?,
+        })
+    }
+}
+
+/// Login: the only service that signs tokens, so the only one given the
+/// signing key's secret (its role alone may read it).
+pub struct SessionsApi {
+    pub users: UsersTable,
+    pub hasher: PasswordHasher,
+    pub throttle: LoginThrottle,
+    pub keys: SigningKeyStore,
+}
+
+impl SessionsApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let sdk = sdk_config()?;
+        let throttle = LoginThrottle {
+            backoff_base_seconds: number_or(
+                LOGIN_BACKOFF_BASE_SECONDS,
+                throttle::DEFAULT_BACKOFF_BASE_SECONDS,
+            )?,
+            backoff_max_seconds: number_or(
+                LOGIN_BACKOFF_MAX_SECONDS,
+                throttle::DEFAULT_BACKOFF_MAX_SECONDS,
+            )?,
+            max_failures_per_name_per_hour: number_or(
+                LOGIN_MAX_FAILURES_PER_HOUR,
+                throttle::DEFAULT_MAX_FAILURES_PER_NAME_PER_HOUR,
+            )?,
+            ..LoginThrottle::default()
+        };
+        let keys = SigningKeyStore::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            required(JWT_SIGNING_KEY_SECRET)?,
+            required(JWT_ISSUER)?,
+            required(JWT_AUDIENCE)?,
+        );
+        Ok(Self {
+            users: users_table(&sdk)?,
+            hasher: PasswordHasher::new(),
+            throttle,
+            keys,
+        })
+    }
+}
+
+/// The catalogue: public reads, admin writes.
+pub struct CatalogApi {
+    pub products: ProductsTable,
+    pub verifier: TokenVerifier,
+}
+
+impl CatalogApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            products: products_table(&sdk_config()?)?,
+            verifier: verifier()?,
+        })
+    }
+}
+
+/// The orders service, as its functions and the expiry sweep use it.
+pub fn orders() -> Result<Orders, ConfigError> {
+    let client = dynamodb(&sdk_config()?);
+    Ok(Orders {
+        orders: OrdersTable::new(client.clone(), required(ORDERS_TABLE)?),
+        products: ProductsTable::new(client, required(PRODUCTS_TABLE)?),
+        expiry_seconds: number_or(ORDER_EXPIRY_SECONDS, DEFAULT_EXPIRY_SECONDS as u64)? as i64,
+        retry: RetryPolicy::default(),
+    })
+}
+
+pub struct OrdersApi {
+    pub orders: Orders,
+    pub verifier: TokenVerifier,
+}
+
+impl OrdersApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            orders: orders()?,
+            verifier: verifier()?,
+        })
+    }
+}
+
+/// The provider `PAYMENT_PROVIDER` names; only the simulator is built in.
+fn provider() -> Result<Simulator, ConfigError> {
+    match std::env::var(PAYMENT_PROVIDER).as_deref() {
+        Ok("simulator") | Err(_) => Ok(Simulator),
+        Ok(other) => Err(ConfigError::Invalid {
+            name: PAYMENT_PROVIDER,
+            reason: format!("{other:?} is not a provider this build has (simulator)"),
+        }),
+    }
+}
+
+/// The payments service: its table, the orders and users it reads, the
+/// event queue and the provider.
+pub fn payments() -> Result<Payments<Simulator>, ConfigError> {
+    let sdk = sdk_config()?;
+    let client = dynamodb(&sdk);
+    Ok(Payments {
+        payments: PaymentsTable::new(client.clone(), required(PAYMENTS_TABLE)?),
+        orders: OrdersTable::new(client.clone(), required(ORDERS_TABLE)?),
+        users: UsersTable::new(client, required(USERS_TABLE)?),
+        queue: event_queue(&sdk)?,
+        provider: provider()?,
+        retry: RetryPolicy::default(),
+    })
+}
+
+pub struct PaymentsApi {
+    pub payments: Payments<Simulator>,
+    pub verifier: TokenVerifier,
+}
+
+impl PaymentsApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            payments: payments()?,
+            verifier: verifier()?,
+        })
+    }
+}
+
+/// The admin's notifications and the caller's own.
+pub struct NotificationsApi {
+    pub table: NotificationsTable,
+    pub queue: EventQueue,
+    pub verifier: TokenVerifier,
+}
+
+impl NotificationsApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let sdk = sdk_config()?;
+        Ok(Self {
+            table: notifications_table(&sdk)?,
+            queue: event_queue(&sdk)?,
+            verifier: verifier()?,
+        })
+    }
+}
+
+impl Notifier {
+    /// The queue consumer: the table, and SES with the configured sender.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let sdk = sdk_config()?;
+        Ok(Self {
+            table: notifications_table(&sdk)?,
+            mailer: Mailer::new(aws_sdk_ses::Client::new(&sdk), required(SENDER_EMAIL)?),
+        })
+    }
+}
+
+impl ExpireOrders {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self::new(orders()?))
+    }
+}
+
+impl ResendPaymentEvents {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let sdk = sdk_config()?;
+        Ok(Self {
+            payments: payments_table(&sdk)?,
+            queue: event_queue(&sdk)?,
+            grace_seconds: number_or(PAYMENT_EVENT_GRACE_SECONDS, 60)? as i64,
+        })
+    }
+}
+
+/// A service whose function lists: with the key its cursors are sealed with.
+pub struct Listing<S> {
+    pub service: S,
+    pub cursors: CursorKey,
+}
+
+impl<S> Listing<S> {
+    pub fn from_env(service: S) -> Result<Self, ConfigError> {
+        Ok(Self {
+            service,
+            cursors: secret(CURSOR_SECRET, CursorKey::new)?,
+        })
+    }
+}
+
+/// A service whose function creates under an `Idempotency-Key`, with the
+/// records it keeps in its own table.
+pub struct Idempotent<S> {
+    pub service: S,
+    pub store: IdempotencyStore,
+}
+
+/// The table a service keeps its idempotency records in.
+pub trait KeepsIdempotencyRecords {
+    fn records_table(&self) -> (&aws_sdk_dynamodb::Client, &str);
+}
+
+impl KeepsIdempotencyRecords for OrdersApi {
+    fn records_table(&self) -> (&aws_sdk_dynamodb::Client, &str) {
+        (self.orders.orders.client(), self.orders.orders.name())
+    }
+}
+
+impl KeepsIdempotencyRecords for PaymentsApi {
+    fn records_table(&self) -> (&aws_sdk_dynamodb::Client, &str) {
+        (
+            self.payments.payments.client(),
+            self.payments.payments.name(),
+        )
+    }
+}
+
+impl<S: KeepsIdempotencyRecords> Idempotent<S> {
+    pub fn from_env(service: S) -> Result<Self, ConfigError> {
+        let fingerprints = secret(IDEMPOTENCY_SECRET, Fingerprinter::new)?;
+        let lock = number_or(IDEMPOTENCY_LOCK_SECONDS, 10)? as i64;
+        let (client, table) = service.records_table();
+        let store = IdempotencyStore::new(client.clone(), table, fingerprints, lock);
+        Ok(Self { service, store })
+    }
+}
+
+impl<S> Deref for Listing<S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        &self.service
+    }
+}
+
+impl<S> Deref for Idempotent<S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        &self.service
+    }
+}
+
+impl CatalogApi {
+    /// For `GET /products`.
+    pub fn listing(self) -> Result<Listing<Self>, ConfigError> {
+        Listing::from_env(self)
+    }
+}
+
+impl OrdersApi {
+    /// For `GET /orders`.
+    pub fn listing(self) -> Result<Listing<Self>, ConfigError> {
+        Listing::from_env(self)
+    }
+
+    /// For `POST /orders`.
+    pub fn idempotent(self) -> Result<Idempotent<Self>, ConfigError> {
+        Idempotent::from_env(self)
+    }
+}
+
+impl PaymentsApi {
+    /// For `POST /payments`.
+    pub fn idempotent(self) -> Result<Idempotent<Self>, ConfigError> {
+        Idempotent::from_env(self)
+    }
+}
+
+impl NotificationsApi {
+    /// For `GET /notifications`.
+    pub fn listing(self) -> Result<Listing<Self>, ConfigError> {
+        Listing::from_env(self)
+    }
+}
