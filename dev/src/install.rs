@@ -249,6 +249,40 @@ pub fn sam_tool(program: &str) -> Result<Command> {
     Ok(command)
 }
 
+/// Debian's Chromium and its WebDriver, for the browser tests.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Installs `chromium` and `chromium-driver` with apt when they are missing
+/// (as root; anyone else is told which two packages to install).
+pub fn browser() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(fail(format!(
+            "the browser tests need {CHROMIUM} and {CHROMEDRIVER}: install Debian's \
+             packages chromium and chromium-driver (sudo apt-get install chromium chromium-driver)"
+        )));
+    }
+    let logs = local_dir().join("logs");
+    std::fs::create_dir_all(&logs).map_err(|e| fail(format!("{}: {e}", logs.display())))?;
+    run(
+        "updating apt's package lists",
+        Command::new("apt-get").arg("update"),
+        &logs.join("apt-update.log"),
+    )?;
+    run(
+        "installing chromium and chromium-driver with apt",
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(["chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        &logs.join("apt-chromium.log"),
+    )
+}
+
 /// Schemathesis in its own venv; returns the path of its `st` command.
 pub fn schemathesis() -> Result<PathBuf> {
     let bin = venv(

@@ -206,6 +206,10 @@ impl Stack {
             .schemathesis
             .then(install::schemathesis)
             .transpose()?;
+        // The test stack's suite drives the storefront in a real browser.
+        if options.schemathesis {
+            install::browser()?;
+        }
 
         let endpoints = match &external {
             Some(url) => {
@@ -469,6 +473,7 @@ impl Stack {
         client_env.push(("FERROCART_ADMIN_USERNAME".into(), ADMIN_USERNAME.into()));
         client_env.push(("FERROCART_ADMIN_PASSWORD".into(), admin_password()));
         let mut describe = vec![
+            format!("  the shop                          {api_url}/"),
             format!(
                 "  API                               {api_url}   (functions log: {})",
                 functions_log.display()
@@ -612,8 +617,9 @@ async fn warm(api: &str, log: &str, procs: &mut Procs) -> Result<()> {
         .map_err(|e| fail(e.to_string()))?;
     const NO_PRODUCT: &str = "/products/00000000000000000000000000";
     const NO_ORDER: &str = "/orders/00000000000000000000000000";
-    let probes: [(&str, &str, Option<&str>, u16); 19] = [
+    let probes: [(&str, &str, Option<&str>, u16); 20] = [
         ("GET", "/health", None, 200),
+        ("GET", "/", None, 200),
         ("POST", "/users/register", Some("{}"), 422),
         ("POST", "/users/login", Some("{}"), 422),
         ("GET", "/users/me", None, 401),

@@ -27,6 +27,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod orders;
 pub mod payments;
+pub mod storefront;
 pub mod sweepers;
 pub mod telemetry;
 pub mod users;

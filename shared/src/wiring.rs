@@ -423,3 +423,23 @@ impl NotificationsApi {
         Listing::from_env(self)
     }
 }
+
+/// The storefront: the embedded site, fingerprinted once at init. It reads
+/// no variable and calls no service.
+pub struct StorefrontApi {
+    pub site: crate::storefront::Site,
+}
+
+impl StorefrontApi {
+    pub fn new() -> Self {
+        Self {
+            site: crate::storefront::Site::new(),
+        }
+    }
+}
+
+impl Default for StorefrontApi {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -9,4 +9,5 @@ mod payments;
 mod products;
 mod schemathesis;
 mod security;
+mod storefront;
 mod users;

@@ -20,6 +20,7 @@ pub mod orders;
 pub mod payments;
 pub mod problem;
 pub mod products;
+pub mod storefront;
 pub mod users;
 
 use crate::Error;

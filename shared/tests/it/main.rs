@@ -9,6 +9,7 @@ mod orders;
 mod payments;
 mod product_handlers;
 mod products_table;
+mod storefront_handlers;
 mod transact_retry;
 mod users;
 mod users_table;
