@@ -206,18 +206,8 @@ impl IdempotencyStore {
             .set_expression_attribute_values(update.expression_attribute_values)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Our claim was taken over; the other request records its own answer.
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(Error::internal("recording an idempotent answer")(err)),
-        }
+        // Our claim was taken over; the other request records its own answer.
+        super::unless_condition_failed(result, "recording an idempotent answer")
     }
 
     /// Gives the key up after a failure nobody should see replayed (a `5xx`),
@@ -234,17 +224,7 @@ impl IdempotencyStore {
             .expression_attribute_values(":in_progress", AttributeValue::S("in_progress".into()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(Error::internal("releasing an idempotency key")(err)),
-        }
+        super::unless_condition_failed(result, "releasing an idempotency key")
     }
 }
 

@@ -87,3 +87,26 @@ pub(crate) fn put_new<T: serde::Serialize>(
         .put(put)
         .build())
 }
+
+/// The outcome of a conditional write whose failed condition is an answer,
+/// not an error: another writer got there first (a claim or lease taken
+/// over, a flag already cleared), and it records its own outcome.
+pub(crate) fn unless_condition_failed<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+    what: &'static str,
+) -> Result<(), crate::Error>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err)
+            if err.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(crate::Error::internal(what)(err)),
+    }
+}

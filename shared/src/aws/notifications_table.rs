@@ -273,18 +273,8 @@ impl NotificationsTable {
         for (name, value) in values {
             update = update.expression_attribute_values(*name, value.clone());
         }
-        match update.send().await {
-            Ok(_) => Ok(()),
-            // Our lease ran out and another delivery took over; it records the outcome.
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(Error::internal("recording a notification's outcome")(err)),
-        }
+        // Our lease ran out and another delivery took over; it records the outcome.
+        super::unless_condition_failed(update.send().await, "recording a notification's outcome")
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Notification>, Error> {

@@ -150,16 +150,6 @@ impl PaymentsTable {
             .condition_expression("attribute_exists(notification_pending)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(Error::internal("clearing a payment's pending event")(err)),
-        }
+        super::unless_condition_failed(result, "clearing a payment's pending event")
     }
 }
