@@ -3,6 +3,7 @@
 //! often, and that the others are not.
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::ErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::{
     TransactWriteItemsError, TransactWriteItemsOutput,
@@ -37,10 +38,32 @@ fn cancelled(codes: &[&str]) -> TransactWriteItemsError {
 
 /// Runs one transaction against a client whose first `failures` calls fail
 /// with `error` and whose next call succeeds; returns the outcome and the
-/// number of calls made.
+/// number of calls made. The SDK's own retries are off, so every call counted
+/// is ours.
 async fn run(
     error: fn() -> TransactWriteItemsError,
     failures: usize,
+) -> (Result<(), TransactError>, usize) {
+    run_with(error, failures, RetryConfig::disabled()).await
+}
+
+/// [`run`] with the SDK's standard retry on (3 attempts, as in
+/// `shared::aws::sdk`), its back-off shortened.
+async fn run_with_sdk_retries(
+    error: fn() -> TransactWriteItemsError,
+    failures: usize,
+) -> (Result<(), TransactError>, usize) {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(2));
+    run_with(error, failures, retry).await
+}
+
+async fn run_with(
+    error: fn() -> TransactWriteItemsError,
+    failures: usize,
+    retry: RetryConfig,
 ) -> (Result<(), TransactError>, usize) {
     let rule = mock!(Client::transact_write_items)
         .sequence()
@@ -48,9 +71,8 @@ async fn run(
         .times(failures)
         .output(|| TransactWriteItemsOutput::builder().build())
         .build();
-    // The SDK's own retries are off, so every call counted is ours.
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule], |c| c
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
+        .retry_config(retry.clone()));
     let result = transact(&client, Vec::new(), Some("token"), &FAST).await;
     (result, rule.num_calls())
 }
@@ -122,28 +144,6 @@ async fn throttling_and_transient_errors_are_left_to_the_sdk() {
     .await;
     assert!(result.is_err());
     assert_eq!(calls, 1, "{result:?}");
-}
-
-/// [`run`] with the SDK's standard retry on (3 attempts, as in
-/// `shared::aws::sdk`), its back-off shortened.
-async fn run_with_sdk_retries(
-    error: fn() -> TransactWriteItemsError,
-    failures: usize,
-) -> (Result<(), TransactError>, usize) {
-    let rule = mock!(Client::transact_write_items)
-        .sequence()
-        .error(error)
-        .times(failures)
-        .output(|| TransactWriteItemsOutput::builder().build())
-        .build();
-    let retry = aws_sdk_dynamodb::config::retry::RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(1))
-        .with_max_backoff(Duration::from_millis(2));
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule], |c| c
-        .retry_config(retry.clone()));
-    let result = transact(&client, Vec::new(), Some("token"), &FAST).await;
-    (result, rule.num_calls())
 }
 
 #[tokio::test]
