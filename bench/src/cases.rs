@@ -59,7 +59,7 @@ pub const FLOOR: &str = "bench-floor";
 
 /// `FERROCART_BENCH_ONLY=get-product,health` measures those functions alone
 /// (and the floor), to try a change quickly: the figures are printed and
-/// BENCHMARKS.md is left as it is.
+/// BENCHMARKS.md is left as it is. `storefront` selects the browser phase.
 pub fn only() -> Option<&'static [String]> {
     static ONLY: std::sync::OnceLock<Option<Vec<String>>> = std::sync::OnceLock::new();
     ONLY.get_or_init(|| {

@@ -1,13 +1,15 @@
 //! `make bench`: builds the deployable release bootstraps, starts the local
 //! stack, and measures every function: cold start against a minimal Runtime
-//! API, warm latency, memory, size, and latency through the whole local stack.
-//! Writes the figures into BENCHMARKS.md.
+//! API, warm latency, memory, size, and latency through the whole local stack,
+//! and the storefront's catalogue page in headless Chromium. Writes the
+//! figures into BENCHMARKS.md.
 
 mod cases;
 mod measure;
 mod report;
 mod runtime_api;
 mod seed;
+mod storefront;
 
 use dev::stack::{Options, Stack};
 use dev::{Result, fail, root};
@@ -29,6 +31,11 @@ pub struct Plan {
     pub dynamodb_warmup: usize,
     /// SQS SendMessage and SES SendEmail round trips to moto per repeat.
     pub moto_references: usize,
+    /// Timed loads of the catalogue in one browser, after `storefront_warmup`.
+    pub storefront: usize,
+    pub storefront_warmup: usize,
+    /// Loads in a fresh profile each, the first one's transfer included.
+    pub storefront_cold: usize,
 }
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -50,6 +57,9 @@ impl Plan {
             enumeration_names: 50,
             dynamodb_warmup: 10_000,
             moto_references: 200,
+            storefront: env_number("FERROCART_BENCH_STOREFRONT", 30).max(1),
+            storefront_warmup: 5,
+            storefront_cold: 5,
         }
     }
 
@@ -112,7 +122,7 @@ fn port(var: &str, default: u16) -> u16 {
 
 fn options() -> Options {
     Options {
-        name: "bench",
+        name: "bench".into(),
         dynamodb_port: port("FERROCART_BENCH_DYNAMODB_PORT", 8200),
         moto_port: port("FERROCART_BENCH_MOTO_PORT", 5200),
         api_port: port("FERROCART_BENCH_API_PORT", 9200),
@@ -218,14 +228,14 @@ async fn run() -> Result<()> {
     let machine = report::Machine::collect();
     println!("bench: {}", machine.summary());
 
-    println!("[bench 1/7] install what is missing, build the release bootstraps");
+    println!("[bench 1/8] install what is missing, build the release bootstraps");
     let installed = dev::install::stack(true)?;
     let build_time = build(&installed.venv_bin)?;
     println!("  built in {:.0} s", build_time.as_secs_f64());
     let mut phases = Phases::default();
     phases.done("install and `cargo lambda build`", started);
 
-    println!("[bench 2/7] the local stack (release functions)");
+    println!("[bench 2/8] the local stack (release functions)");
     let phase = Instant::now();
     let stack = Stack::start(&options()).await?;
     phases.done("start the local stack", phase);
@@ -274,8 +284,24 @@ async fn measure_all(
     let sender = env("SENDER_EMAIL")?;
     let products_table = env("PRODUCTS_TABLE")?;
 
+    // Before the seeding: the catalogue is then the stack's demo catalogue, as
+    // a shopper sees it, not the benchmark's pools of copies.
+    let storefront = if cases::selected("storefront") {
+        println!(
+            "[bench 3/8] the storefront in headless Chromium: {} cold loads (fresh profile each), {} warm (after {} warm-up)",
+            plan.storefront_cold, plan.storefront, plan.storefront_warmup
+        );
+        let phase = Instant::now();
+        let figures = storefront::measure(&stack.api_url, plan).await?;
+        phases.done("the storefront in headless Chromium", phase);
+        Some(figures)
+    } else {
+        println!("[bench 3/8] the storefront: not selected");
+        None
+    };
+
     println!(
-        "[bench 3/7] seed a user, a product, an order, a payment, a notification, and the pools"
+        "[bench 4/8] seed a user, a product, an order, a payment, a notification, and the pools"
     );
     let phase = Instant::now();
     let tables = seed::Tables {
@@ -286,7 +312,7 @@ async fn measure_all(
     phases.done("seed", phase);
 
     println!(
-        "[bench 4/7] warm DynamoDB Local up ({} GetItems)",
+        "[bench 5/8] warm DynamoDB Local up ({} GetItems)",
         plan.dynamodb_warmup
     );
     let phase = Instant::now();
@@ -309,7 +335,7 @@ async fn measure_all(
         .collect();
 
     println!(
-        "[bench 5/7] the Runtime API harness: {} repeats of {} cold starts and {} warm invocations per function",
+        "[bench 6/8] the Runtime API harness: {} repeats of {} cold starts and {} warm invocations per function",
         plan.repeats, plan.cold, plan.warm
     );
     let queues = measure::Queues::of_stack(sqs.clone()).await?;
@@ -376,34 +402,38 @@ async fn measure_all(
     phases.done("Argon2id, init pieces, login enumeration", phase);
 
     println!(
-        "[bench 6/7] through the local stack: {} requests at 1 and at 8 concurrent clients",
+        "[bench 7/8] through the local stack: {} requests at 1 and at 8 concurrent clients",
         plan.stack_requests
     );
     let phase = Instant::now();
     let through_stack = measure::through_stack(&stack.api_url, &seeds.seeds, plan, &queues).await?;
     phases.done("through the local stack", phase);
 
-    println!("[bench 7/7] report");
+    println!("[bench 8/8] report");
     let sizes = measure::sizes()?;
     Ok(report::Results {
         machine,
         plan_text: format!(
             "{} repeats; each: {} cold starts and {} warm invocations (after {} warm-up) per function; \
              through the stack {} requests per concurrency level (after {} warm-up); \
-             DynamoDB Local warmed with {} GetItems",
+             DynamoDB Local warmed with {} GetItems; the storefront {} cold loads and {} warm (after {} warm-up)",
             plan.repeats,
             plan.cold,
             plan.warm,
             plan.warmup,
             plan.stack_requests,
             plan.stack_warmup,
-            plan.dynamodb_warmup
+            plan.dynamodb_warmup,
+            plan.storefront_cold,
+            plan.storefront,
+            plan.storefront_warmup
         ),
         runs,
         argon2,
         init_pieces,
         enumeration,
         through_stack,
+        storefront,
         sizes,
         build_time,
         phases: phases.0,

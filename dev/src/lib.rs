@@ -2,6 +2,7 @@
 //! them, create what `template.yaml` declares, run every function under
 //! `cargo lambda watch`, and stop it all again.
 
+pub mod browser;
 pub mod events;
 pub mod install;
 pub mod keys;

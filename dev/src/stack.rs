@@ -25,7 +25,8 @@ pub fn admin_password() -> String {
 /// Which stack, on which ports. `dev` and `test` differ so `make test` can run
 /// while `make dev` serves.
 pub struct Options {
-    pub name: &'static str,
+    /// Its directory under `.local/`.
+    pub name: String,
     pub dynamodb_port: u16,
     pub moto_port: u16,
     pub api_port: u16,
@@ -66,7 +67,7 @@ fn port(var: &str, default: u16) -> u16 {
 impl Options {
     pub fn dev() -> Self {
         Self {
-            name: "dev",
+            name: "dev".into(),
             dynamodb_port: port("FERROCART_DYNAMODB_PORT", 8000),
             moto_port: port("FERROCART_MOTO_PORT", 5000),
             api_port: port("FERROCART_API_PORT", 9000),
@@ -86,7 +87,8 @@ impl Options {
 
     pub fn test() -> Self {
         Self {
-            name: "test",
+            // Another name lets a second test stack run beside the first.
+            name: std::env::var("FERROCART_TEST_NAME").unwrap_or_else(|_| "test".into()),
             dynamodb_port: port("FERROCART_TEST_DYNAMODB_PORT", 8100),
             moto_port: port("FERROCART_TEST_MOTO_PORT", 5100),
             api_port: port("FERROCART_TEST_API_PORT", 9100),
@@ -192,7 +194,7 @@ pub fn sdk_config(endpoint: &str) -> Result<aws_types::SdkConfig> {
 impl Stack {
     pub async fn start(options: &Options) -> Result<Self> {
         let root = root();
-        let dir = local_dir().join(options.name);
+        let dir = local_dir().join(&options.name);
         std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
         let mut procs = Procs::new(dir.join("pids"));
         let external = std::env::var("AWS_ENDPOINT_URL")
@@ -209,6 +211,7 @@ impl Stack {
         // The test stack's suite drives the storefront in a real browser.
         if options.schemathesis {
             install::browser()?;
+            install::axe()?;
         }
 
         let endpoints = match &external {

@@ -1,0 +1,311 @@
+// Buying: the cart page and its checkout, an order's page (pay with a test
+// card, cancel, the confirmation and its mail), and "My orders".
+
+import { el, show, status, money, dateTime, countdown, navigate, redraw } from "./dom.js";
+import { api, request, auth, newKey, ApiError } from "./api.js";
+import { problemView, describe } from "./forms.js";
+import { cart } from "./cart.js";
+import { authPanel } from "./account.js";
+
+/** The simulator's test tokens (the contract's), labelled as what they do. */
+const TEST_CARDS = [
+  ["pm_card_visa", "Visa ending 4242", "succeeds"],
+  ["pm_card_mastercard", "Mastercard ending 4444", "succeeds"],
+  ["pm_card_chargeDeclined", "Declined card", "is declined"],
+  ["pm_card_chargeDeclinedInsufficientFunds", "Card without funds", "is declined for insufficient funds"],
+];
+
+const BRANDS = { visa: "Visa", mastercard: "Mastercard" };
+
+const STATUS_TEXT = {
+  pending_payment: "Waiting for payment",
+  paid: "Paid",
+  cancelled: "Cancelled",
+  expired: "Expired (not paid in time)",
+};
+
+const orderHref = (id) => `/shop/orders/${encodeURIComponent(id)}`;
+
+/** Each cart line with its product as the catalogue has it now. */
+async function pricedLines() {
+  return Promise.all(cart.lines().map(async (line) => {
+    try {
+      return { ...line, product: await api(`/products/${encodeURIComponent(line.product_id)}`) };
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return { ...line, gone: true };
+      throw error;
+    }
+  }));
+}
+
+function lineRow(line, short) {
+  const { product } = line;
+  if (line.gone) {
+    return el("tr", { class: "short", "data-product-id": line.product_id },
+      el("td", { colspan: "3" }, "This product is no longer sold."),
+      el("td", {}, el("button", { type: "button", class: "link", onclick: () => { cart.remove(line.product_id); redraw(); } }, "Remove")));
+  }
+  const quantityId = `cart-quantity-${product.id}`;
+  const quantity = el("input", {
+    id: quantityId, type: "number", min: "1", max: "100", value: String(line.quantity), inputmode: "numeric",
+    onchange: () => {
+      const n = Number.parseInt(quantity.value, 10);
+      if (Number.isInteger(n) && n >= 1) cart.set(product.id, n);
+      redraw();
+    },
+  });
+  const isShort = short || product.stock < line.quantity;
+  const note = product.stock >= line.quantity
+    ? "Its stock changed while you ordered: place the order again."
+    : product.stock > 0 ? `Only ${product.stock} left: lower the quantity.` : "Sold out: remove it to check out.";
+  return el("tr", { class: isShort ? "short" : null, "data-product-id": product.id },
+    el("td", {},
+      el("a", { href: `/shop/products/${encodeURIComponent(product.id)}` }, product.name),
+      isShort ? el("p", { class: "short-note" }, note) : null),
+    el("td", { class: "num" }, money(product.price_cents, product.currency)),
+    el("td", {}, el("label", { for: quantityId, class: "visually-hidden" }, `Quantity of ${product.name}`), quantity),
+    el("td", { class: "num" },
+      money(product.price_cents * line.quantity, product.currency), " ",
+      el("button", { type: "button", class: "link", "aria-label": `Remove ${product.name}`, onclick: () => { cart.remove(product.id); redraw(); } }, "Remove")));
+}
+
+/** `/shop/cart`: the lines priced now, then sign in and place the order. */
+export async function cartPage(shortages = new Set(), problem = null) {
+  if (!cart.lines().length) {
+    return show("Cart", el("h1", {}, "Your cart"), el("p", {}, "Your cart is empty. ", el("a", { href: "/" }, "Browse the catalogue")));
+  }
+  show("Cart", el("h1", {}, "Your cart"), status("Pricing your cart…"));
+  let lines;
+  try {
+    lines = await pricedLines();
+  } catch (error) {
+    return show("Cart", el("h1", {}, "Your cart"), problemView(error));
+  }
+  const priced = lines.filter((l) => !l.gone);
+  const subtotal = priced.reduce((sum, l) => sum + l.product.price_cents * l.quantity, 0);
+  const blocked = lines.some((l) => l.gone || l.product.stock < l.quantity);
+  const table = el("table", { class: "lines" },
+    el("caption", { class: "visually-hidden" }, "Products in your cart"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Product"), el("th", { scope: "col", class: "num" }, "Price"), el("th", { scope: "col" }, "Quantity"), el("th", { scope: "col", class: "num" }, "Total"))),
+    el("tbody", {}, lines.map((l) => lineRow(l, shortages.has(l.product_id)))),
+    el("tfoot", {}, el("tr", {}, el("th", { scope: "row", colspan: "3" }, "Subtotal"), el("td", { class: "num", id: "subtotal" }, money(subtotal)))));
+  const checkout = el("section", { class: "checkout", "aria-labelledby": "checkout-title" }, el("h2", { id: "checkout-title" }, "Checkout"));
+  if (problem) checkout.append(problemView(problem));
+  if (!auth.user) {
+    checkout.append(el("p", {}, "Sign in or create an account to place your order."), authPanel(() => cartPage()));
+  } else if (blocked) {
+    checkout.append(el("p", { class: "short-note" }, "Some products are short: change the marked lines to place your order."));
+  } else {
+    checkout.append(el("p", {}, "Prices are those of the catalogue when the order is placed; you pay on the next page."),
+      el("button", { type: "button", id: "place-order", onclick: placeOrder }, "Place order"));
+  }
+  show("Cart", el("h1", {}, "Your cart"), table, checkout);
+}
+
+/**
+ * `POST /orders` with this cart version's key: a second click, a reload or
+ * another tab replays the same order instead of making a second one.
+ */
+async function placeOrder(event) {
+  const button = event.currentTarget;
+  if (button.disabled) return;
+  button.disabled = true;
+  button.textContent = "Placing your order…";
+  const key = cart.key();
+  const items = cart.lines().map(({ product_id, quantity }) => ({ product_id, quantity }));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { body: order } = await request("/orders", { method: "POST", body: { items }, headers: { "idempotency-key": key } });
+      if (cart.key() === key) cart.clear();
+      return navigate(orderHref(order.id));
+    } catch (error) {
+      // The first request with this key is still running: ask again shortly.
+      if (error.code === "idempotency_in_progress" && attempt < 10) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      // The lines the API named are marked; the page re-reads their stock.
+      const shortages = new Set((error.problem?.errors ?? []).map((e) => e.product_id).filter(Boolean));
+      return cartPage(shortages, error);
+    }
+  }
+}
+
+function linesTable(order) {
+  return el("table", { class: "lines" },
+    el("caption", { class: "visually-hidden" }, "Products in this order"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Product"), el("th", { scope: "col", class: "num" }, "Price"), el("th", { scope: "col", class: "num" }, "Quantity"), el("th", { scope: "col", class: "num" }, "Total"))),
+    el("tbody", {}, order.items.map((i) => el("tr", {},
+      el("td", {}, el("a", { href: `/shop/products/${encodeURIComponent(i.product_id)}` }, i.name)),
+      el("td", { class: "num" }, money(i.unit_price_cents, order.currency)),
+      el("td", { class: "num" }, String(i.quantity)),
+      el("td", { class: "num" }, money(i.line_total_cents, order.currency))))),
+    el("tfoot", {}, el("tr", {}, el("th", { scope: "row", colspan: "3" }, "Total"), el("td", { class: "num", id: "order-total" }, money(order.total_cents, order.currency)))));
+}
+
+async function cancel(order, box) {
+  try {
+    await api(`/orders/${encodeURIComponent(order.id)}/cancel`, { method: "POST" });
+    return redraw();
+  } catch (error) {
+    box.replaceChildren(problemView(error));
+  }
+}
+
+function cancelButton(order, box) {
+  return el("button", { type: "button", class: "secondary cancel", onclick: () => cancel(order, box) }, "Cancel order");
+}
+
+/**
+ * The test-card picker and "Pay". One Idempotency-Key per attempt: a
+ * double click or a retry after a lost answer reuses it; a decline is an
+ * answer, so the next attempt gets a new one.
+ */
+function paymentForm(order) {
+  const said = el("div", { class: "summary", tabindex: "-1" });
+  const error = el("p", { class: "field-error", id: "card-error", hidden: true });
+  const cards = el("fieldset", { class: "cards", "aria-describedby": "card-error" },
+    el("legend", {}, "Test card (simulated payment: no real card is charged)"),
+    TEST_CARDS.map(([token, label, outcome], i) => el("div", { class: "card-choice" },
+      el("input", { type: "radio", name: "payment_method", id: `card-${token}`, value: token, checked: i === 0 }),
+      el("label", { for: `card-${token}` }, `${label} `, el("span", { class: "hint" }, `(${outcome})`)))),
+    error);
+  const button = el("button", { type: "submit", id: "pay" }, `Pay ${money(order.total_cents, order.currency)}`);
+  let attempt = null; // { method, key } until the API answers
+  const form = el("form", { id: "payment", novalidate: true }, said, cards, el("div", { class: "actions" }, button));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (button.disabled) return;
+    const method = form.elements.payment_method.value;
+    if (attempt?.method !== method) attempt = { method, key: newKey() };
+    button.disabled = true;
+    error.hidden = true;
+    cards.removeAttribute("aria-invalid");
+    said.replaceChildren(status("Paying…"));
+    try {
+      await request("/payments", { method: "POST", body: { order_id: order.id, payment_method: method }, headers: { "idempotency-key": attempt.key } });
+      attempt = null;
+      return redraw();
+    } catch (e) {
+      if (e instanceof ApiError) attempt = null;
+      if (e.code === "order_not_payable") return redraw();
+      said.replaceChildren(problemView(e));
+      error.textContent = describe(e);
+      error.hidden = false;
+      said.focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+/** Polls the caller's notifications until this order's confirmation is sent. */
+function mailStatus(order) {
+  const line = status("Confirmation mail: waiting for it to be queued…", { id: "mail-status" });
+  const deadline = Date.now() + 60_000;
+  let shown = false;
+  const look = async () => {
+    if (line.isConnected) shown = true;
+    else if (shown) return; // the view changed
+    try {
+      const { items } = await api("/notifications?limit=20");
+      const mail = items.find((n) => n.subject.includes(order.id));
+      if (mail) {
+        line.textContent = `Confirmation mail to ${mail.recipient}: ${mail.status}`;
+        line.dataset.status = mail.status;
+        if (mail.status === "sent" || mail.status === "failed") return;
+      }
+    } catch {
+      // Shown as still waiting; the next look may work.
+    }
+    if (Date.now() < deadline) setTimeout(look, 1000);
+    else line.textContent += " (refresh the page later to see it)";
+  };
+  look();
+  return line;
+}
+
+async function paymentLine(order) {
+  const line = el("p", { id: "payment-card" });
+  try {
+    const payment = await api(`/payments/${encodeURIComponent(order.payment_id)}`);
+    const brand = BRANDS[payment.card.brand] ?? payment.card.brand;
+    line.textContent = `Paid ${money(payment.amount_cents, payment.currency)} with ${brand} ending ${payment.card.last4} on ${dateTime(payment.created_at)}.`;
+  } catch {
+    line.textContent = "Paid.";
+  }
+  return line;
+}
+
+/** `/shop/orders/{id}` */
+export async function orderPage(id, notFound) {
+  show("Order", status("Loading the order…"));
+  let order;
+  try {
+    order = await api(`/orders/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return notFound();
+    return show("Order", problemView(error));
+  }
+  const box = el("div", { class: "order-actions" });
+  const parts = [
+    el("h1", {}, "Order ", el("span", { class: "order-id" }, order.id)),
+    el("p", { class: `order-status status-${order.status}`, id: "order-status" }, STATUS_TEXT[order.status] ?? order.status),
+    el("p", { class: "hint" }, `Placed ${dateTime(order.created_at)}`),
+    linesTable(order),
+  ];
+  if (order.status === "pending_payment") {
+    parts.push(
+      el("p", { class: "expiry" }, "Pay within ", countdown(el("span", { id: "expires-in" }), order.expires_at, redraw), " or the order expires and its products go back on sale."),
+      el("section", { "aria-labelledby": "pay-title", class: "pay" }, el("h2", { id: "pay-title" }, "Payment"), paymentForm(order)),
+      box, cancelButton(order, box));
+  } else if (order.status === "paid") {
+    parts.push(
+      el("section", { class: "confirmation", "aria-labelledby": "thanks" },
+        el("h2", { id: "thanks" }, "Thank you: your order is paid"),
+        await paymentLine(order),
+        mailStatus(order)));
+  }
+  parts.push(el("p", {}, el("a", { href: "/shop/orders" }, "All my orders")));
+  show(`Order ${order.id}`, ...parts);
+}
+
+/** `/shop/orders`: newest first, "load more", cancel while pending. */
+export async function ordersPage() {
+  const list = el("ul", { class: "orders", "aria-label": "Your orders" });
+  const more = el("button", { type: "button", id: "load-more" }, "Load more");
+  const moreBox = el("div", { class: "more" });
+  const said = status("Loading your orders…");
+  show("My orders", el("h1", {}, "My orders"), said, list, moreBox);
+  let cursor = null;
+  async function page() {
+    const query = new URLSearchParams({ limit: "10" });
+    if (cursor) query.set("cursor", cursor);
+    more.disabled = true;
+    try {
+      const answer = await api(`/orders?${query}`);
+      for (const order of answer.items) {
+        const box = el("div", { class: "order-actions" });
+        const pending = order.status === "pending_payment";
+        list.append(el("li", { class: "order-row", "data-order-id": order.id },
+          el("a", { href: orderHref(order.id) }, `Order ${order.id}`),
+          el("span", {}, dateTime(order.created_at)),
+          el("span", { class: `order-status status-${order.status}` }, STATUS_TEXT[order.status] ?? order.status),
+          el("span", { class: "num" }, money(order.total_cents, order.currency)),
+          pending ? el("span", { class: "expiry" }, "expires in ", countdown(el("span"), order.expires_at)) : null,
+          pending ? cancelButton(order, box) : null,
+          box));
+      }
+      cursor = answer.next_cursor;
+      said.textContent = list.children.length ? `${list.children.length} orders shown` : "You have no orders yet.";
+      moreBox.replaceChildren(...(cursor ? [more] : []));
+    } catch (error) {
+      said.replaceWith(problemView(error));
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener("click", page);
+  await page();
+}
