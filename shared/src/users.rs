@@ -3,8 +3,8 @@
 use crate::Error;
 use crate::auth::{PasswordHasher, TokenSigner};
 use crate::aws::UsersTable;
-use crate::aws::users_table::CreateUserError;
-use crate::domain::throttle::LoginThrottle;
+use crate::aws::users_table::{Admission, CreateUserError};
+use crate::domain::throttle::{LoginThrottle, Subject};
 use crate::domain::{LoginName, NewUser, Role, Timestamp, User, UserId};
 use secrecy::SecretString;
 
@@ -55,7 +55,10 @@ pub async fn create_user(
 }
 
 /// Logs in. A wrong password and an unknown name give the same error after the
-/// same work; a throttled pair or name is refused before any password is checked.
+/// same work. The attempt is admitted by the throttle (an atomic count per
+/// account, or per unknown name, and IP) before any password is checked, so
+/// the username and the e-mail of one account share one count, and a
+/// parallel burst gets no more checks than the threshold.
 pub async fn login(
     table: &UsersTable,
     hasher: &PasswordHasher,
@@ -64,15 +67,20 @@ pub async fn login(
     attempt: LoginAttempt,
 ) -> Result<LoggedIn, Error> {
     let now = Timestamp::now();
-    let name_key = attempt.name.key();
-    let counters = table
-        .login_counters(&name_key, &attempt.source_ip, now)
-        .await?;
-    throttle
-        .check(&counters, now)
-        .map_err(|retry_after_secs| Error::TooManyAttempts { retry_after_secs })?;
-
     let stored = table.find_by_login(&attempt.name).await?;
+    let subject = match &stored {
+        Some(s) => Subject::Account(s.user.id.clone()),
+        None => Subject::Unknown(attempt.name.key()),
+    };
+    let consecutive = match table
+        .admit_login(&subject, &attempt.source_ip, throttle, now)
+        .await?
+    {
+        Admission::Admitted(n) => n,
+        Admission::Refused(retry_after_secs) => {
+            return Err(Error::TooManyAttempts { retry_after_secs });
+        }
+    };
     let (phc, user) = match stored {
         Some(s) => (Some(s.password_hash), Some(s.user)),
         None => (None, None),
@@ -80,11 +88,9 @@ pub async fn login(
     let matched = hasher.verify(phc, attempt.password).await?;
     match user {
         Some(user) if matched => {
-            if counters.pair_failures > 0 {
-                table
-                    .reset_login_pair(&name_key, &attempt.source_ip)
-                    .await?;
-            }
+            table
+                .login_succeeded(&subject, &attempt.source_ip, now)
+                .await?;
             let access_token = signer.issue(&user.id, user.role, now)?;
             Ok(LoggedIn {
                 access_token: access_token.into(),
@@ -92,13 +98,10 @@ pub async fn login(
             })
         }
         _ => {
-            let consecutive = table
-                .record_login_failure(&name_key, &attempt.source_ip, now)
-                .await?;
             if let Some(seconds) = throttle.lock_seconds(consecutive) {
                 table
                     .lock_login_pair(
-                        &name_key,
+                        &subject,
                         &attempt.source_ip,
                         now.unix_seconds() + seconds as i64,
                     )

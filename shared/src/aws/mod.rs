@@ -99,13 +99,25 @@ where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    unless_refused(result, what).map(|_| ())
+}
+
+/// A conditional write's output, or `None` when its condition failed.
+pub(crate) fn unless_refused<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+    what: &'static str,
+) -> Result<Option<T>, crate::Error>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
     match result {
-        Ok(_) => Ok(()),
+        Ok(out) => Ok(Some(out)),
         Err(err)
             if err.as_service_error().and_then(|e| e.code())
                 == Some("ConditionalCheckFailedException") =>
         {
-            Ok(())
+            Ok(None)
         }
         Err(err) => Err(crate::Error::internal(what)(err)),
     }

@@ -1,10 +1,11 @@
 //! The users table: one item per user, one uniqueness item per unique value
 //! (`USERNAME#…`, `EMAIL#…`) written in the same transaction, and the login
-//! throttling counters. Generic `pk`/`sk` keys; `expires_at` is the TTL attribute.
+//! throttling counters (per subject and IP, per subject and hour). Generic
+//! `pk`/`sk` keys; `expires_at` is the TTL attribute.
 
 use super::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::Error;
-use crate::domain::throttle::{LoginCounters, hour_window};
+use crate::domain::throttle::{LoginThrottle, Subject, hour_window};
 use crate::domain::{Email, Role, Timestamp, User, UserId, Username};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -59,9 +60,17 @@ struct UniqueItem {
 #[derive(Deserialize, Default)]
 struct PairItem {
     #[serde(default)]
-    failures: u64,
-    #[serde(default)]
     locked_until: Option<i64>,
+}
+
+/// Whether an attempt may check its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Yes; it is the pair's `n`-th consecutive attempt, counted already as
+    /// a failure until it succeeds.
+    Admitted(u64),
+    /// No, not for this many seconds.
+    Refused(u64),
 }
 
 #[derive(Deserialize, Default)]
@@ -85,22 +94,28 @@ fn username_key(key: &str) -> (String, String) {
 fn email_key(key: &str) -> (String, String) {
     (format!("EMAIL#{key}"), "EMAIL".into())
 }
-/// A login name as the throttling counters know it: a SHA-256 digest, so a
-/// name of any length fits DynamoDB's 2048-byte partition key, and the
-/// counters hold no e-mail address.
-fn name_digest(name_key: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, name_key.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+/// A throttling subject as the counters know it. An unknown name is kept as
+/// a SHA-256 digest, so a name of any length fits DynamoDB's 2048-byte
+/// partition key, and the counters hold no e-mail address.
+fn subject_key(subject: &Subject) -> String {
+    match subject {
+        Subject::Account(id) => format!("ACCOUNT#{id}"),
+        Subject::Unknown(name) => {
+            let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
+            let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+            format!("NAME#{hex}")
+        }
+    }
 }
-fn pair_key(name_key: &str, ip: &str) -> (String, String) {
+fn pair_key(subject: &Subject, ip: &str) -> (String, String) {
     (
-        format!("LOGINPAIR#{ip}#{}", name_digest(name_key)),
+        format!("LOGINPAIR#{ip}#{}", subject_key(subject)),
         "PAIR".into(),
     )
 }
-fn hour_key(name_key: &str, window: i64) -> (String, String) {
+fn hour_key(subject: &Subject, window: i64) -> (String, String) {
     (
-        format!("LOGINNAME#{}", name_digest(name_key)),
+        format!("LOGINHOURS#{}", subject_key(subject)),
         format!("HOUR#{window}"),
     )
 }
@@ -245,86 +260,182 @@ impl UsersTable {
         }
     }
 
-    /// The pair's consecutive failures and lock, and the name's failures this hour.
-    pub async fn login_counters(
+    /// Admits one attempt of `subject` from `ip`, or refuses it, in atomic
+    /// steps so that concurrent attempts cannot all pass one check:
+    ///
+    /// 1. the sliding hour: one `ADD` to this window's count, conditional on
+    ///    the room the previous window leaves;
+    /// 2. the pair: one `ADD` to its consecutive count while it is under the
+    ///    lock threshold; past it, only once the lock has run out, and the
+    ///    same write holds the pair locked while the password is checked.
+    ///
+    /// An admitted attempt is counted as a failure; `login_succeeded` takes
+    /// it back.
+    pub async fn admit_login(
         &self,
-        name_key: &str,
+        subject: &Subject,
         ip: &str,
+        throttle: &LoginThrottle,
         now: Timestamp,
-    ) -> Result<LoginCounters, Error> {
-        let (pair, hour) = tokio::join!(
-            self.get(pair_key(name_key, ip)),
-            self.get(hour_key(name_key, hour_window(now)))
-        );
-        let pair: PairItem = match pair? {
-            Some(item) => serde_dynamo::from_item(item)
-                .map_err(Error::internal("decoding a login counter"))?,
-            None => PairItem::default(),
-        };
-        let hour: HourItem = match hour? {
-            Some(item) => serde_dynamo::from_item(item)
-                .map_err(Error::internal("decoding a login counter"))?,
-            None => HourItem::default(),
-        };
-        Ok(LoginCounters {
-            pair_failures: pair.failures,
-            pair_locked_until: pair.locked_until,
-            name_failures_this_hour: hour.failures,
-        })
+    ) -> Result<Admission, Error> {
+        if let Some(wait) = self.admit_hour(subject, throttle, now).await? {
+            return Ok(Admission::Refused(wait));
+        }
+        let admission = self.admit_pair(subject, ip, throttle, now).await?;
+        if let Admission::Refused(_) = admission {
+            // No password is checked: the hour does not count it.
+            self.add_to_hour(subject, now, -1).await?;
+        }
+        Ok(admission)
     }
 
-    /// Counts one failure for the pair and for the name's hour, atomically
-    /// (`ADD`), and returns the pair's new count of consecutive failures.
-    pub async fn record_login_failure(
+    /// `Some(wait)` when the sliding hour has no room for another failure.
+    async fn admit_hour(
         &self,
-        name_key: &str,
-        ip: &str,
+        subject: &Subject,
+        throttle: &LoginThrottle,
         now: Timestamp,
-    ) -> Result<u64, Error> {
+    ) -> Result<Option<u64>, Error> {
         let window = hour_window(now);
-        let pair = self
+        let previous = self.hour_failures(subject, window - 1).await?;
+        let allowance = throttle.hour_allowance(previous, now);
+        if allowance == 0 {
+            let current = self.hour_failures(subject, window).await?;
+            return Ok(Some(throttle.hour_retry_after(previous, current, now)));
+        }
+        let counted = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(pair_key(name_key, ip))))
+            .set_key(Some(key(hour_key(subject, window))))
             .update_expression("ADD failures :one SET expires_at = :ttl")
+            .condition_expression("attribute_not_exists(failures) OR failures < :allowance")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(
-                ":ttl",
-                AttributeValue::N((now.unix_seconds() + COUNTER_RETENTION_SECONDS).to_string()),
-            )
-            .return_values(ReturnValue::UpdatedNew)
-            .send();
-        let hour = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(hour_key(name_key, window))))
-            .update_expression("ADD failures :one SET expires_at = :ttl")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":allowance", AttributeValue::N(allowance.to_string()))
             .expression_attribute_values(
                 ":ttl",
                 AttributeValue::N(((window + 2) * 3600).to_string()),
             )
-            .send();
-        let (pair, hour) = tokio::join!(pair, hour);
-        hour.map_err(Error::internal("counting a login failure"))?;
-        let pair = pair.map_err(Error::internal("counting a login failure"))?;
-        let failures = pair
-            .attributes()
-            .and_then(|a| a.get("failures"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(1);
-        Ok(failures)
+            .send()
+            .await;
+        match super::unless_refused(counted, "counting a login attempt")? {
+            Some(_) => Ok(None),
+            None => {
+                let current = self.hour_failures(subject, window).await?;
+                Ok(Some(throttle.hour_retry_after(previous, current, now)))
+            }
+        }
     }
 
-    /// Refuses the pair until `until` (epoch seconds).
-    pub async fn lock_login_pair(&self, name_key: &str, ip: &str, until: i64) -> Result<(), Error> {
+    async fn hour_failures(&self, subject: &Subject, window: i64) -> Result<u64, Error> {
+        let item: HourItem = match self.get(hour_key(subject, window)).await? {
+            Some(item) => serde_dynamo::from_item(item)
+                .map_err(Error::internal("decoding a login counter"))?,
+            None => HourItem::default(),
+        };
+        Ok(item.failures)
+    }
+
+    async fn add_to_hour(&self, subject: &Subject, now: Timestamp, n: i64) -> Result<(), Error> {
+        let window = hour_window(now);
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(pair_key(name_key, ip))))
+            .set_key(Some(key(hour_key(subject, window))))
+            .update_expression("ADD failures :n SET expires_at = :ttl")
+            .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
+            .expression_attribute_values(
+                ":ttl",
+                AttributeValue::N(((window + 2) * 3600).to_string()),
+            )
+            .send()
+            .await
+            .map_err(Error::internal("counting a login attempt"))?;
+        Ok(())
+    }
+
+    async fn admit_pair(
+        &self,
+        subject: &Subject,
+        ip: &str,
+        throttle: &LoginThrottle,
+        now: Timestamp,
+    ) -> Result<Admission, Error> {
+        let now_s = now.unix_seconds();
+        let ttl = AttributeValue::N((now_s + COUNTER_RETENTION_SECONDS).to_string());
+        let count = |update: &str, condition: &str| {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pair_key(subject, ip))))
+                .update_expression(update)
+                .condition_expression(condition)
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":ttl", ttl.clone())
+                .return_values(ReturnValue::UpdatedNew)
+        };
+        // Under the threshold: count it.
+        let under = count(
+            "ADD failures :one SET expires_at = :ttl",
+            "attribute_not_exists(failures) OR failures < :limit",
+        )
+        .expression_attribute_values(
+            ":limit",
+            AttributeValue::N(throttle.failures_before_lock.to_string()),
+        )
+        .send()
+        .await;
+        let mut counted = super::unless_refused(under, "counting a login attempt")?;
+        if counted.is_none() {
+            // Past it: only after the lock, which this write takes again for
+            // as long as the password check may last (the shortest lock); a
+            // failure then sets the real one.
+            let hold = now_s + throttle.backoff_base_seconds as i64;
+            let after_lock = count(
+                "ADD failures :one SET locked_until = :hold, expires_at = :ttl",
+                "locked_until <= :now",
+            )
+            .expression_attribute_values(":hold", AttributeValue::N(hold.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now_s.to_string()))
+            .send()
+            .await;
+            counted = super::unless_refused(after_lock, "counting a login attempt")?;
+        }
+        match counted {
+            Some(out) => Ok(Admission::Admitted(
+                out.attributes()
+                    .and_then(|a| a.get("failures"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1),
+            )),
+            None => {
+                let pair: PairItem = match self.get(pair_key(subject, ip)).await? {
+                    Some(item) => serde_dynamo::from_item(item)
+                        .map_err(Error::internal("decoding a login counter"))?,
+                    None => PairItem::default(),
+                };
+                // No lock yet: an attempt past the threshold is still being checked.
+                let until = pair
+                    .locked_until
+                    .unwrap_or(now_s + throttle.backoff_base_seconds as i64);
+                Ok(Admission::Refused((until - now_s).max(1) as u64))
+            }
+        }
+    }
+
+    /// Refuses the pair until `until` (epoch seconds), after a failure past
+    /// the threshold.
+    pub async fn lock_login_pair(
+        &self,
+        subject: &Subject,
+        ip: &str,
+        until: i64,
+    ) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pair_key(subject, ip))))
             .update_expression("SET locked_until = :until, expires_at = :ttl")
             .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
             .expression_attribute_values(
@@ -337,16 +448,23 @@ impl UsersTable {
         Ok(())
     }
 
-    /// A successful login clears the pair's consecutive failures.
-    pub async fn reset_login_pair(&self, name_key: &str, ip: &str) -> Result<(), Error> {
-        self.client
+    /// A successful login clears the pair and takes its attempt back from
+    /// the hour.
+    pub async fn login_succeeded(
+        &self,
+        subject: &Subject,
+        ip: &str,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let pair = self
+            .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(pair_key(name_key, ip))))
-            .send()
-            .await
-            .map_err(Error::internal("resetting a login pair"))?;
-        Ok(())
+            .set_key(Some(key(pair_key(subject, ip))))
+            .send();
+        let (pair, hour) = tokio::join!(pair, self.add_to_hour(subject, now, -1));
+        pair.map_err(Error::internal("resetting a login pair"))?;
+        hour
     }
 
     /// A cheap read that proves the table answers (for `/health`).
@@ -377,8 +495,12 @@ mod tests {
                 LoginName::Username(name.clone()),
                 LoginName::Email(name.clone()),
             ] {
-                let key = login.key();
-                for (pk, _) in [pair_key(&key, ip), hour_key(&key, 1), login_marker(&login)] {
+                let unknown = Subject::Unknown(login.key());
+                for (pk, _) in [
+                    pair_key(&unknown, ip),
+                    hour_key(&unknown, 1),
+                    login_marker(&login),
+                ] {
                     assert!(pk.len() <= PARTITION_KEY_MAX_BYTES, "{} bytes", pk.len());
                 }
             }
@@ -386,16 +508,21 @@ mod tests {
     }
 
     #[test]
-    fn counters_are_per_name_ignoring_nothing_but_case() {
-        let a = LoginName::Email("Ada@Example.com".into()).key();
-        let b = LoginName::Email("ada@example.com".into()).key();
-        let c = LoginName::Email("ada@example.org".into()).key();
+    fn counters_of_unknown_names_are_per_name_ignoring_nothing_but_case() {
+        let unknown = |email: &str| Subject::Unknown(LoginName::Email(email.into()).key());
+        let (a, b, c) = (
+            unknown("Ada@Example.com"),
+            unknown("ada@example.com"),
+            unknown("ada@example.org"),
+        );
         assert_eq!(pair_key(&a, "1.2.3.4"), pair_key(&b, "1.2.3.4"));
         assert_ne!(pair_key(&a, "1.2.3.4"), pair_key(&c, "1.2.3.4"));
         assert_ne!(pair_key(&a, "1.2.3.4"), pair_key(&a, "1.2.3.5"));
         assert_eq!(hour_key(&a, 7), hour_key(&b, 7));
         assert_ne!(hour_key(&a, 7), hour_key(&c, 7));
         assert!(!pair_key(&a, "1.2.3.4").0.contains("ada"));
+        let account = Subject::Account(UserId::generate());
+        assert_ne!(pair_key(&account, "1.2.3.4"), pair_key(&a, "1.2.3.4"));
     }
 
     #[test]

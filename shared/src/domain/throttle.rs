@@ -1,10 +1,12 @@
-//! Login throttling rules (ASVS 6.3.1). Failures are counted per lower-cased
-//! login name and source IP (consecutive, reset by a success) and per name in
-//! fixed hourly windows across all IPs; the counting itself is atomic in the
-//! users table. These functions decide, from the counts, what to do.
+//! Login throttling rules (ASVS 6.3.1). Failures are counted per account
+//! (or, for a name no account has, per name, so unknown names are counted
+//! like known ones) and source IP, consecutive and reset by a success; and
+//! per account across all IPs in a sliding hour. Each attempt is admitted by
+//! one atomic write in the users table before its password is checked, so a
+//! parallel burst gets no more checks than a sequence would. These functions
+//! decide, from the counts, what to allow.
 
-use super::Timestamp;
-
+use super::{Timestamp, UserId};
 pub const DEFAULT_FAILURES_BEFORE_LOCK: u64 = 5;
 pub const DEFAULT_BACKOFF_BASE_SECONDS: u64 = 30;
 pub const DEFAULT_BACKOFF_MAX_SECONDS: u64 = 15 * 60;
@@ -29,12 +31,13 @@ impl Default for LoginThrottle {
     }
 }
 
-/// What the table holds for one login attempt's name and IP.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoginCounters {
-    pub pair_failures: u64,
-    pub pair_locked_until: Option<i64>,
-    pub name_failures_this_hour: u64,
+/// Whom an attempt's failures count against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// An account, whichever of its names (username or e-mail) was typed.
+    Account(UserId),
+    /// A name no account has (lower-cased).
+    Unknown(String),
 }
 
 /// The fixed hourly window a moment falls in.
@@ -42,21 +45,44 @@ pub fn hour_window(now: Timestamp) -> i64 {
     now.unix_seconds().div_euclid(3600)
 }
 
+/// Seconds since the start of `now`'s window.
+fn into_window(now: Timestamp) -> u64 {
+    now.unix_seconds().rem_euclid(3600) as u64
+}
+
+/// The previous window's failures still counted `elapsed` seconds into the
+/// current one: the sliding hour's estimate, which weighs the last window by
+/// how much of it the past hour still covers (rounded up, never in favour of
+/// the guesser).
+fn carried(previous: u64, elapsed: u64) -> u64 {
+    (previous * (3600 - elapsed.min(3600))).div_ceil(3600)
+}
+
 impl LoginThrottle {
-    /// `Err(retry_after_seconds)` when an attempt must be refused before any
-    /// password is checked.
-    pub fn check(&self, counters: &LoginCounters, now: Timestamp) -> Result<(), u64> {
-        let now_s = now.unix_seconds();
-        let pair_wait = counters
-            .pair_locked_until
-            .filter(|until| *until > now_s)
-            .map(|until| (until - now_s) as u64);
-        let name_wait = (counters.name_failures_this_hour >= self.max_failures_per_name_per_hour)
-            .then(|| ((hour_window(now) + 1) * 3600 - now_s) as u64);
-        match (pair_wait, name_wait) {
-            (None, None) => Ok(()),
-            (a, b) => Err(a.unwrap_or(0).max(b.unwrap_or(0)).max(1)),
+    /// How many failures the current window may hold at `now`, given the
+    /// previous window's: 200 failures cannot straddle a window boundary.
+    pub fn hour_allowance(&self, previous: u64, now: Timestamp) -> u64 {
+        self.max_failures_per_name_per_hour
+            .saturating_sub(carried(previous, into_window(now)))
+    }
+
+    /// When an attempt refused by the sliding hour may come back: the first
+    /// second at which `previous` and `current` together leave room for one.
+    pub fn hour_retry_after(&self, previous: u64, current: u64, now: Timestamp) -> u64 {
+        let limit = self.max_failures_per_name_per_hour;
+        let elapsed = into_window(now);
+        // Within this window, as the previous one's weight fades.
+        for wait in 1..=(3600 - elapsed) {
+            if current + carried(previous, elapsed + wait) < limit {
+                return wait;
+            }
         }
+        // In the next window this one becomes the previous.
+        let to_next = 3600 - elapsed;
+        (0..3600)
+            .find(|&x| carried(current, x) < limit)
+            .map_or(to_next + 3600, |x| to_next + x)
+            .max(1)
     }
 
     /// How long the pair is refused after its `consecutive`-th failure: 30 s at
@@ -94,43 +120,27 @@ mod tests {
     }
 
     #[test]
-    fn locked_pair_is_refused_with_retry_after() {
+    fn the_hour_slides_over_the_window_boundary() {
         let t = LoginThrottle::default();
-        let c = LoginCounters {
-            pair_failures: 5,
-            pair_locked_until: Some(1030),
-            name_failures_this_hour: 5,
-        };
-        assert_eq!(t.check(&c, at(1000)), Err(30));
-        assert_eq!(t.check(&c, at(1030)), Ok(()));
+        // 100 failures at the end of one window leave nothing at the start of
+        // the next, half at its middle, all at its end.
+        assert_eq!(t.hour_allowance(100, at(7200)), 0);
+        assert_eq!(t.hour_allowance(100, at(7200 + 1800)), 50);
+        assert_eq!(t.hour_allowance(100, at(7200 + 3599)), 99);
+        assert_eq!(t.hour_allowance(0, at(7200 + 10)), 100);
     }
 
     #[test]
-    fn hundred_failures_per_name_per_hour() {
+    fn a_refusal_by_the_hour_says_when_there_is_room_again() {
         let t = LoginThrottle::default();
-        let c = LoginCounters {
-            name_failures_this_hour: 100,
-            ..Default::default()
-        };
-        // 10 minutes into the hour: wait for the next window.
-        assert_eq!(t.check(&c, at(7200 + 600)), Err(3000));
-        let c = LoginCounters {
-            name_failures_this_hour: 99,
-            ..Default::default()
-        };
-        assert_eq!(t.check(&c, at(7200 + 600)), Ok(()));
-    }
-
-    #[test]
-    fn the_longer_wait_wins() {
-        let t = LoginThrottle::default();
-        let c = LoginCounters {
-            pair_failures: 9,
-            pair_locked_until: Some(7200 + 600 + 480),
-            name_failures_this_hour: 100,
-        };
-        assert_eq!(t.check(&c, at(7200 + 3590)), Err(10));
-        assert_eq!(t.check(&c, at(7200 + 600)), Err(3000));
+        // Two seconds into a window after 100 failures: one slot frees after
+        // 36 s of the previous window's weight fading.
+        let wait = t.hour_retry_after(100, 0, at(7200 + 2)) as i64;
+        assert_eq!(t.hour_allowance(100, at(7200 + 2 + wait)), 1);
+        assert_eq!(t.hour_allowance(100, at(7200 + 2 + wait - 1)), 0);
+        // A full current window waits into the next.
+        let wait = t.hour_retry_after(0, 100, at(7200 + 600));
+        assert!(wait > 3000, "{wait}");
     }
 
     #[test]

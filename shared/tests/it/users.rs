@@ -8,8 +8,9 @@ use secrecy::ExposeSecret;
 use shared::Error;
 use shared::auth::token::{generate_key_pair, jwk_set};
 use shared::auth::{PasswordHasher, TokenSigner, TokenVerifier};
-use shared::domain::throttle::LoginThrottle;
-use shared::domain::{LoginName, NewUser, Role};
+use shared::aws::users_table::Admission;
+use shared::domain::throttle::{LoginThrottle, Subject};
+use shared::domain::{LoginName, NewUser, Role, Timestamp};
 use shared::users::{self, LoginAttempt};
 use std::time::Duration;
 
@@ -220,11 +221,19 @@ async fn five_failures_lock_the_pair_with_growing_backoff_then_success_resets() 
     )
     .await
     .unwrap();
-    let counters = table
-        .login_counters(&name, ip, shared::domain::Timestamp::now())
+    // The success cleared the pair: the next attempt is its first again.
+    let id = table
+        .find_by_login(&LoginName::Username(name.clone()))
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    let next = table
+        .admit_login(&Subject::Account(id), ip, &throttle, Timestamp::now())
         .await
         .unwrap();
-    assert_eq!(counters.pair_failures, 0);
+    assert_eq!(next, Admission::Admitted(1));
 }
 
 #[tokio::test]
@@ -291,5 +300,77 @@ async fn unknown_names_are_counted_like_known_ones() {
     assert!(
         matches!(locked, Err(Error::TooManyAttempts { .. })),
         "{locked:?}"
+    );
+}
+
+#[tokio::test]
+async fn thirty_parallel_wrong_passwords_run_at_most_five_password_checks() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let name = registered(&table, &hasher).await;
+    let throttle = LoginThrottle::default();
+    let before = hasher.verifications();
+    let attempts = (0..30).map(|i| {
+        let (table, hasher, signer, name) =
+            (table.clone(), hasher.clone(), signer.clone(), name.clone());
+        tokio::spawn(async move {
+            users::login(
+                &table,
+                &hasher,
+                &throttle,
+                &signer,
+                attempt(&name, &format!("wrong guess {i}"), "192.0.2.77"),
+            )
+            .await
+        })
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let mut wrong = 0;
+    for outcome in outcomes {
+        match outcome.unwrap() {
+            Err(Error::InvalidCredentials) => wrong += 1,
+            Err(Error::TooManyAttempts { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    let checks = hasher.verifications() - before;
+    assert!(checks <= 5, "{checks} password checks ran");
+    assert_eq!(wrong, checks, "every check was a wrong password");
+}
+
+#[tokio::test]
+async fn the_username_and_the_email_of_one_account_share_one_count() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let name = registered(&table, &hasher).await;
+    let throttle = LoginThrottle::default();
+    let ip = "192.0.2.88";
+    for _ in 0..5 {
+        let r = users::login(
+            &table,
+            &hasher,
+            &throttle,
+            &signer,
+            attempt(&name, "wrong", ip),
+        )
+        .await;
+        assert!(matches!(r, Err(Error::InvalidCredentials)), "{r:?}");
+    }
+    // Locked by username, so locked by e-mail too, even with the right password.
+    let by_email = users::login(
+        &table,
+        &hasher,
+        &throttle,
+        &signer,
+        LoginAttempt {
+            name: LoginName::Email(format!("{name}@example.com")),
+            password: PASSWORD.into(),
+            source_ip: ip.into(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(by_email, Err(Error::TooManyAttempts { .. })),
+        "{by_email:?}"
     );
 }

@@ -3,7 +3,8 @@
 use crate::common;
 
 use common::{unique, users_table};
-use shared::aws::users_table::CreateUserError;
+use shared::aws::users_table::{Admission, CreateUserError};
+use shared::domain::throttle::{LoginThrottle, Subject};
 use shared::domain::{Email, LoginName, Role, Timestamp, User, UserId, Username};
 
 fn user(name: &str, email: &str) -> User {
@@ -107,55 +108,115 @@ async fn finds_users_by_username_or_email_ignoring_case() {
     assert!(table.get_user(&UserId::generate()).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn failure_counters_are_atomic_under_concurrency() {
-    let table = users_table().await;
-    let name = unique("counted");
-    let now = Timestamp::now();
-    let failures = (0..20).map(|_| {
-        let table = table.clone();
-        let name = name.clone();
-        tokio::spawn(async move { table.record_login_failure(&name, "198.51.100.7", now).await })
+/// `n` concurrent attempts of one subject from one IP: how many were admitted.
+async fn concurrent_admissions(
+    table: &shared::aws::UsersTable,
+    subject: &Subject,
+    throttle: &LoginThrottle,
+    now: Timestamp,
+    n: usize,
+) -> Vec<u64> {
+    let attempts = (0..n).map(|_| {
+        let (table, subject, throttle) = (table.clone(), subject.clone(), *throttle);
+        tokio::spawn(async move {
+            table
+                .admit_login(&subject, "198.51.100.7", &throttle, now)
+                .await
+        })
     });
-    let mut counts: Vec<u64> = futures::future::join_all(failures)
+    let mut admitted: Vec<u64> = futures::future::join_all(attempts)
         .await
         .into_iter()
-        .map(|r| r.unwrap().unwrap())
+        .filter_map(|r| match r.unwrap().unwrap() {
+            Admission::Admitted(n) => Some(n),
+            Admission::Refused(wait) => {
+                assert!(wait >= 1);
+                None
+            }
+        })
         .collect();
-    counts.sort();
-    assert_eq!(counts, (1..=20).collect::<Vec<_>>());
-    let counters = table
-        .login_counters(&name, "198.51.100.7", now)
-        .await
-        .unwrap();
-    assert_eq!(counters.pair_failures, 20);
-    assert_eq!(counters.name_failures_this_hour, 20);
+    admitted.sort();
+    admitted
+}
 
-    // Another IP has its own pair but shares the name's hourly count.
-    let other = table
-        .login_counters(&name, "198.51.100.8", now)
+#[tokio::test]
+async fn a_burst_of_attempts_is_admitted_only_up_to_the_threshold() {
+    let table = users_table().await;
+    let subject = Subject::Account(UserId::generate());
+    let throttle = LoginThrottle::default();
+    let now = Timestamp::now();
+    assert_eq!(
+        concurrent_admissions(&table, &subject, &throttle, now, 20).await,
+        vec![1, 2, 3, 4, 5],
+        "no more than five checks, however parallel"
+    );
+    // Once a lock has run out, exactly one concurrent attempt gets through,
+    // and it holds the pair while its password is checked.
+    table
+        .lock_login_pair(&subject, "198.51.100.7", now.unix_seconds() - 1)
         .await
         .unwrap();
     assert_eq!(
-        (other.pair_failures, other.name_failures_this_hour),
-        (0, 20)
+        concurrent_admissions(&table, &subject, &throttle, now, 10).await,
+        vec![6]
     );
-
+    // Another IP has its own pair; a success clears this one.
+    assert_eq!(
+        table
+            .admit_login(&subject, "198.51.100.8", &throttle, now)
+            .await
+            .unwrap(),
+        Admission::Admitted(1)
+    );
     table
-        .lock_login_pair(&name, "198.51.100.7", now.unix_seconds() + 30)
+        .login_succeeded(&subject, "198.51.100.7", now)
         .await
         .unwrap();
-    let locked = table
-        .login_counters(&name, "198.51.100.7", now)
-        .await
-        .unwrap();
-    assert_eq!(locked.pair_locked_until, Some(now.unix_seconds() + 30));
+    assert_eq!(
+        table
+            .admit_login(&subject, "198.51.100.7", &throttle, now)
+            .await
+            .unwrap(),
+        Admission::Admitted(1)
+    );
+}
 
-    table.reset_login_pair(&name, "198.51.100.7").await.unwrap();
-    let reset = table
-        .login_counters(&name, "198.51.100.7", now)
+#[tokio::test]
+async fn the_hourly_count_slides_over_the_window_boundary() {
+    let table = users_table().await;
+    let subject = Subject::Unknown(unique("slid"));
+    let throttle = LoginThrottle {
+        max_failures_per_name_per_hour: 10,
+        ..Default::default()
+    };
+    // Ten failures in the last second of one window, from ten IPs...
+    let window_end = (Timestamp::now().unix_seconds() / 3600) * 3600 - 1;
+    let at = |s: i64| Timestamp::from_unix(s).unwrap();
+    for i in 0..10 {
+        let admitted = table
+            .admit_login(
+                &subject,
+                &format!("203.0.113.{i}"),
+                &throttle,
+                at(window_end),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(admitted, Admission::Admitted(1)), "{admitted:?}");
+    }
+    // ...leave no room two seconds later, in the next window (a fixed window
+    // would have allowed ten more), and some room half an hour on.
+    let refused = table
+        .admit_login(&subject, "203.0.113.99", &throttle, at(window_end + 2))
         .await
         .unwrap();
-    assert_eq!((reset.pair_failures, reset.pair_locked_until), (0, None));
-    assert_eq!(reset.name_failures_this_hour, 20);
+    assert!(
+        matches!(refused, Admission::Refused(wait) if wait >= 1),
+        "{refused:?}"
+    );
+    let later = table
+        .admit_login(&subject, "203.0.113.98", &throttle, at(window_end + 1801))
+        .await
+        .unwrap();
+    assert!(matches!(later, Admission::Admitted(1)), "{later:?}");
 }
