@@ -8,8 +8,7 @@ import { cart } from "./cart.js";
 
 async function signIn(login, password) {
   const name = login.includes("@") ? { email: login } : { username: login };
-  const token = await api("/users/login", { method: "POST", body: { ...name, password } });
-  auth.signIn(token.access_token, token.user);
+  auth.signIn(await api("/users/login", { method: "POST", body: { ...name, password } }));
 }
 
 /** The API's conflicts name no field; these belong to one. */
@@ -78,7 +77,7 @@ export function drawNav() {
     links.push(el("a", { href: "/shop/orders" }, "My orders"));
     if (auth.isAdmin) links.push(el("a", { href: "/shop/admin/products" }, "Products admin"));
     links.push(el("span", { class: "who" }, auth.user.username));
-    links.push(el("button", { type: "button", class: "link", id: "sign-out", onclick: () => { auth.signOut(); navigate("/"); } }, "Sign out"));
+    links.push(el("button", { type: "button", class: "link", id: "sign-out", onclick: async () => { await auth.signOut(); navigate("/"); } }, "Sign out"));
   } else {
     const here = location.pathname + location.search;
     links.push(el("a", { href: `/shop/sign-in?next=${encodeURIComponent(here)}`, id: "sign-in-link" }, "Sign in"));

@@ -1,6 +1,8 @@
 // The API on this origin, and who is signed in. The access token lives in
-// this module's memory only (never in storage, as the contract says): a
-// reload signs the shopper out, the cart and its order key survive it.
+// this module's memory only; the refresh token in this tab's
+// sessionStorage (never localStorage, as the contract says), so a reload
+// stays signed in and closing the tab forgets it. Tabs opened from this one
+// share it: each rotation and each sign-out is told to the others.
 
 /** A failed call, with the problem document the API answered. */
 export class ApiError extends Error {
@@ -14,8 +16,57 @@ export class ApiError extends Error {
   }
 }
 
+const REFRESH = "ferrocart.refresh";
+const channel = "BroadcastChannel" in window ? new BroadcastChannel("ferrocart.session") : null;
 let session = null; // { token, user }
+let refreshing = null; // the one refresh in flight
 const listeners = new Set();
+const changed = () => listeners.forEach((f) => f());
+
+function keep(tokens) {
+  session = { token: tokens.access_token, user: tokens.user };
+  sessionStorage.setItem(REFRESH, tokens.refresh_token);
+  changed();
+}
+
+function forget() {
+  session = null;
+  sessionStorage.removeItem(REFRESH);
+  changed();
+}
+
+channel?.addEventListener("message", ({ data }) => {
+  if (data?.type === "signed-out") forget();
+  // Another tab rotated the refresh token this one shares: keep the new one.
+  if (data?.type === "rotated" && sessionStorage.getItem(REFRESH)) sessionStorage.setItem(REFRESH, data.refresh_token);
+});
+
+/** A new pair for the stored refresh token; false (and signed out) when refused. */
+function refresh() {
+  const token = sessionStorage.getItem(REFRESH);
+  if (!token) return Promise.resolve(false);
+  refreshing ??= fetch("/users/token", {
+    method: "POST",
+    headers: { accept: "application/json", "content-type": "application/json" },
+    body: JSON.stringify({ grant_type: "refresh_token", refresh_token: token }),
+  })
+    .then(async (response) => {
+      if (!response.ok) {
+        // Refused (reused, revoked, expired): the session is over.
+        if (response.status === 401) forget();
+        return false;
+      }
+      const tokens = await response.json();
+      keep(tokens);
+      channel?.postMessage({ type: "rotated", refresh_token: tokens.refresh_token });
+      return true;
+    })
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
 
 export const auth = {
   get user() {
@@ -24,14 +75,25 @@ export const auth = {
   get isAdmin() {
     return session?.user?.role === "admin";
   },
-  signIn(token, user) {
-    session = { token, user };
-    listeners.forEach((f) => f());
+  /** After a login: the Token document. */
+  signIn(tokens) {
+    keep(tokens);
   },
-  signOut() {
-    session = null;
-    listeners.forEach((f) => f());
+  /** Ends this session at the API, here and in the tabs that share it. */
+  async signOut() {
+    const token = sessionStorage.getItem(REFRESH);
+    if (session && token) {
+      await fetch("/users/logout", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` },
+        body: JSON.stringify({ refresh_token: token }),
+      }).catch(() => {});
+    }
+    forget();
+    channel?.postMessage({ type: "signed-out" });
   },
+  /** On load: back in with the tab's refresh token, if it has one. */
+  restore: refresh,
   /** Runs `f` whenever someone signs in or out. */
   watch(f) {
     listeners.add(f);
@@ -43,7 +105,7 @@ export const auth = {
  * `{ status, body, etag, replayed }`; a problem document throws `ApiError`.
  * `headers` adds `Idempotency-Key` or `If-Match`.
  */
-export async function request(path, { method = "GET", body, headers = {} } = {}) {
+export async function request(path, { method = "GET", body, headers = {} } = {}, retried = false) {
   const init = { method, headers: { accept: "application/json", ...headers } };
   if (session) init.headers.authorization = `Bearer ${session.token}`;
   if (body !== undefined) {
@@ -51,6 +113,11 @@ export async function request(path, { method = "GET", body, headers = {} } = {})
     init.body = JSON.stringify(body);
   }
   const response = await fetch(path, init);
+  // The access token ran out (15 minutes): one refresh, then the same call
+  // again with the same headers (an Idempotency-Key stays the same).
+  if (response.status === 401 && session && !retried && (await refresh())) {
+    return request(path, { method, body, headers }, true);
+  }
   const text = await response.text();
   let parsed = {};
   try {
@@ -59,8 +126,8 @@ export async function request(path, { method = "GET", body, headers = {} } = {})
     parsed = { detail: `The shop answered ${response.status} without a readable body.` };
   }
   if (!response.ok) {
-    // An expired or revoked token: the shopper is signed out, and told so.
-    if (response.status === 401 && session) auth.signOut();
+    // Still refused: the shopper is signed out.
+    if (response.status === 401 && session && path !== "/users/login") forget();
     throw new ApiError(response.status, parsed, response.headers.get("x-request-id"), response.headers.get("retry-after"));
   }
   return {

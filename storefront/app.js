@@ -62,4 +62,8 @@ document.addEventListener("click", (event) => {
   navigate(url.pathname + url.search);
 });
 window.addEventListener("popstate", route);
-route();
+// Signed out in another tab: a view that needs an account sends to sign-in.
+auth.watch(() => {
+  if (!auth.user && /^\/shop\/(orders|admin)/.test(location.pathname)) route();
+});
+auth.restore().finally(route);

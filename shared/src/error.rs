@@ -60,6 +60,9 @@ pub enum Error {
     EmailTaken,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Unknown, expired, revoked or already used: the client signs in again.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
     #[error("too many failed attempts; retry after {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
     #[error("user not found")]

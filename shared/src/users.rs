@@ -1,7 +1,8 @@
-//! The users service: register, log in, read oneself.
+//! The users service: register, log in, refresh and end sessions, read
+//! oneself.
 
 use crate::Error;
-use crate::auth::{PasswordHasher, TokenSigner};
+use crate::auth::{PasswordHasher, RefreshToken, TokenSigner};
 use crate::aws::UsersTable;
 use crate::aws::users_table::{Admission, CreateUserError};
 use crate::domain::throttle::{LoginThrottle, Subject};
@@ -15,11 +16,22 @@ pub struct LoginAttempt {
     pub source_ip: String,
 }
 
-/// A successful login. Its token is a secret: `Debug` redacts it.
+/// A successful login or refresh. Its tokens are secrets: `Debug` redacts them.
 #[derive(Debug)]
 pub struct LoggedIn {
     pub access_token: SecretString,
+    pub refresh_token: RefreshToken,
     pub user: User,
+}
+
+/// What `POST /users/logout` ends.
+pub enum Logout {
+    /// The family of this refresh token (this browser's session); `None`
+    /// for a value that cannot be one.
+    Session(Option<RefreshToken>),
+    /// Every session of the caller, and every access token issued before now
+    /// where `tokens_valid_after` is checked.
+    Everywhere,
 }
 
 /// Registers a customer. Uniqueness is enforced by the table's transaction.
@@ -92,8 +104,14 @@ pub async fn login(
                 .login_succeeded(&subject, &attempt.source_ip, now)
                 .await?;
             let access_token = signer.issue(&user.id, user.role, now)?;
+            let refresh_token = RefreshToken::generate()?;
+            let family = ulid::Ulid::new().to_string();
+            table
+                .start_session(&user.id, &family, &refresh_token.digest(), now)
+                .await?;
             Ok(LoggedIn {
                 access_token: access_token.into(),
+                refresh_token,
                 user,
             })
         }
@@ -109,6 +127,60 @@ pub async fn login(
             }
             Err(Error::InvalidCredentials)
         }
+    }
+}
+
+/// Rotates a refresh token: the old one is spent, a new pair is issued. A
+/// token presented again after its rotation (a copy in other hands, or the
+/// loser of two concurrent presentations) revokes its whole family.
+pub async fn refresh(
+    table: &UsersTable,
+    signer: &TokenSigner,
+    presented: RefreshToken,
+) -> Result<LoggedIn, Error> {
+    let now = Timestamp::now();
+    let digest = presented.digest();
+    let record = match table.find_refresh(&digest).await? {
+        Some(record) if record.expires_at > now.unix_seconds() => record,
+        _ => return Err(Error::InvalidRefreshToken),
+    };
+    if record.used {
+        table.revoke_family(&record.user_id, &record.family).await?;
+        return Err(Error::InvalidRefreshToken);
+    }
+    let Some(stored) = table.get_user(&record.user_id).await? else {
+        return Err(Error::InvalidRefreshToken);
+    };
+    let refresh_token = RefreshToken::generate()?;
+    if !table
+        .rotate_refresh(&digest, &record, &refresh_token.digest(), now)
+        .await?
+    {
+        // Spent meanwhile, or the family was revoked: either way a reuse.
+        table.revoke_family(&record.user_id, &record.family).await?;
+        return Err(Error::InvalidRefreshToken);
+    }
+    let user = stored.user;
+    let access_token = signer.issue(&user.id, user.role, now)?;
+    Ok(LoggedIn {
+        access_token: access_token.into(),
+        refresh_token,
+        user,
+    })
+}
+
+/// Ends the caller's session, or all of them. Idempotent; a token that is
+/// unknown or someone else's ends nothing and says nothing.
+pub async fn logout(table: &UsersTable, caller: &UserId, what: Logout) -> Result<(), Error> {
+    match what {
+        Logout::Session(None) => Ok(()),
+        Logout::Session(Some(token)) => match table.find_refresh(&token.digest()).await? {
+            Some(record) if &record.user_id == caller => {
+                table.revoke_family(caller, &record.family).await
+            }
+            _ => Ok(()),
+        },
+        Logout::Everywhere => table.revoke_all_sessions(caller, Timestamp::now()).await,
     }
 }
 
@@ -130,6 +202,7 @@ mod tests {
     fn a_login_never_prints_its_token() {
         let logged_in = LoggedIn {
             access_token: "eyJhbGciOiJFZERTQSJ9.secret.signature".into(),
+            refresh_token: RefreshToken::generate().unwrap(),
             user: User {
                 id: UserId::generate(),
                 username: Username::parse("ada").unwrap(),

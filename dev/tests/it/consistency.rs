@@ -177,3 +177,52 @@ fn local_stack_sets_every_variable_the_template_sets() {
         }
     }
 }
+
+/// The template's resources as text, by logical id (lines indented by two
+/// spaces start one).
+fn resource_blocks() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let resources = &text[text.find("\nResources:\n").expect("a Resources section")..];
+    let mut blocks = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in resources.lines().skip(2) {
+        let starts = line
+            .strip_prefix("  ")
+            .filter(|l| !l.starts_with(' '))
+            .and_then(|l| l.strip_suffix(':'));
+        if starts.is_some() || (!line.is_empty() && !line.starts_with(' ')) {
+            blocks.extend(current.take());
+        }
+        if let Some(name) = starts {
+            current = Some((name.to_owned(), String::new()));
+        } else if let Some((_, block)) = current.as_mut() {
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    blocks.extend(current);
+    blocks
+}
+
+/// Only the functions that issue tokens (login and refresh) may read the
+/// signing key: their roles alone grant `secretsmanager:GetSecretValue`.
+#[test]
+fn only_the_token_issuing_roles_can_read_the_signing_key() {
+    let blocks = resource_blocks();
+    let readers: BTreeSet<&str> = blocks
+        .iter()
+        .filter(|(_, block)| block.contains("secretsmanager:GetSecretValue"))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(readers, BTreeSet::from(["LoginRole", "RefreshTokenRole"]));
+    for (function, role) in [
+        ("LoginFunction", "LoginRole"),
+        ("RefreshTokenFunction", "RefreshTokenRole"),
+    ] {
+        assert!(
+            blocks[function].contains(&format!("Role: !GetAtt {role}.Arn")),
+            "{function}"
+        );
+    }
+    assert!(blocks.len() > 100, "{} resources read", blocks.len());
+}

@@ -21,6 +21,7 @@ fn protected_routes() -> Vec<(&'static str, String, Option<Value>)> {
         json!({"channel": "email", "recipient": "a@example.com", "subject": "s", "message": "m"});
     vec![
         ("GET", "/users/me".into(), None),
+        ("POST", "/users/logout".into(), Some(json!({"all": true}))),
         ("GET", "/orders".into(), None),
         ("POST", "/orders".into(), Some(order)),
         ("GET", format!("/orders/{NO_SUCH_ID}"), None),

@@ -2,7 +2,7 @@
 //! DynamoDB Local and moto.
 
 use e2e::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn register_login_me() {
@@ -16,7 +16,7 @@ async fn register_login_me() {
     .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.body["token_type"], "Bearer");
-    assert_eq!(answer.body["expires_in"], 3600);
+    assert_eq!(answer.body["expires_in"], 900);
     assert_eq!(answer.body["user"], user);
     let token = answer.body["access_token"].as_str().unwrap();
     let me = get("/users/me", Some(token)).await;
@@ -146,5 +146,126 @@ async fn health_is_ok() {
         answer.body["version"]
             .as_str()
             .is_some_and(|v| !v.is_empty())
+    );
+}
+
+/// A login's whole Token document.
+async fn session(name: &str) -> Value {
+    let answer = post(
+        "/users/login",
+        &json!({"username": name, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["expires_in"], 900);
+    assert_eq!(answer.body["refresh_expires_in"], 2_592_000);
+    answer.body
+}
+
+async fn refresh(token: &Value) -> Answer {
+    post(
+        "/users/token",
+        &json!({"grant_type": "refresh_token", "refresh_token": token}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_refresh_token_rotates_once_and_its_reuse_ends_the_family() {
+    let (name, _) = register().await;
+    let first = session(&name).await;
+    let second = refresh(&first["refresh_token"]).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_ne!(second.body["refresh_token"], first["refresh_token"]);
+    let me = get("/users/me", second.body["access_token"].as_str()).await;
+    assert_eq!(me.status, 200);
+
+    let reused = refresh(&first["refresh_token"]).await;
+    assert_eq!(
+        (reused.status, reused.code()),
+        (401, "invalid_refresh_token")
+    );
+    let heir = refresh(&second.body["refresh_token"]).await;
+    assert_eq!(
+        (heir.status, heir.code()),
+        (401, "invalid_refresh_token"),
+        "the family is revoked"
+    );
+
+    // Refused alike: a forged token, and a token of the wrong shape.
+    let forged = refresh(&json!("A".repeat(43))).await;
+    assert_eq!(
+        (forged.status, forged.code()),
+        (401, "invalid_refresh_token")
+    );
+    let odd = refresh(&json!("not a token")).await;
+    assert_eq!((odd.status, odd.code()), (401, "invalid_refresh_token"));
+    let grant = post(
+        "/users/token",
+        &json!({"grant_type": "password", "refresh_token": first["refresh_token"]}),
+    )
+    .await;
+    assert_eq!((grant.status, grant.code()), (422, "validation_failed"));
+    assert_eq!(grant.body["errors"][0]["field"], "grant_type");
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_make_exactly_one_new_pair() {
+    let (name, _) = register().await;
+    let first = session(&name).await;
+    let answers = futures::future::join_all((0..8).map(|_| refresh(&first["refresh_token"]))).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 401),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_is_idempotent() {
+    let (name, _) = register().await;
+    let first = session(&name).await;
+    let other = session(&name).await;
+    let access = first["access_token"].as_str().expect("a token");
+    let body = json!({"refresh_token": first["refresh_token"]});
+    for _ in 0..2 {
+        let out = call("POST", "/users/logout", Some(access), Some(&body)).await;
+        assert_eq!(out.status, 204, "{}", out.text);
+    }
+    assert_eq!(refresh(&first["refresh_token"]).await.status, 401);
+    assert_eq!(
+        refresh(&other["refresh_token"]).await.status,
+        200,
+        "another login lives on"
+    );
+    let unsigned = post("/users/logout", &body).await;
+    assert_eq!(unsigned.status, 401);
+    let both = call(
+        "POST",
+        "/users/logout",
+        Some(access),
+        Some(&json!({"refresh_token": first["refresh_token"], "all": true})),
+    )
+    .await;
+    assert_eq!((both.status, both.code()), (422, "validation_failed"));
+
+    let everywhere = call(
+        "POST",
+        "/users/logout",
+        Some(access),
+        Some(&json!({"all": true})),
+    )
+    .await;
+    assert_eq!(everywhere.status, 204, "{}", everywhere.text);
+    let third = session(&name).await;
+    assert_eq!(
+        refresh(&third["refresh_token"]).await.status,
+        200,
+        "a later login works"
     );
 }

@@ -1,7 +1,10 @@
-//! Password hashing (Argon2id) and access tokens (EdDSA JWTs with `kid`).
+//! Password hashing (Argon2id), access tokens (EdDSA JWTs with `kid`) and
+//! refresh tokens (random, stored as digests).
 
 pub mod password;
+pub mod refresh;
 pub mod token;
 
 pub use password::PasswordHasher;
+pub use refresh::RefreshToken;
 pub use token::{Claims, SigningKey, TokenSigner, TokenVerifier};

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-pub const ACCESS_TOKEN_TTL_SECONDS: i64 = 3600;
+pub const ACCESS_TOKEN_TTL_SECONDS: i64 = 900;
 /// Clock skew tolerated between the signer and a verifier.
 const LEEWAY_SECONDS: u64 = 5;
 
@@ -277,7 +277,7 @@ mod tests {
         let claims = verifier.verify(&token).unwrap();
         assert_eq!(claims.user_id(), Some(user));
         assert_eq!(claims.role, Role::Admin);
-        assert_eq!(claims.exp - claims.iat, 3600);
+        assert_eq!(claims.exp - claims.iat, 900);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use super::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::Error;
+use crate::auth::refresh::REFRESH_TOKEN_TTL_SECONDS;
 use crate::domain::throttle::{LoginThrottle, Subject, hour_window};
 use crate::domain::{Email, Role, Timestamp, User, UserId, Username};
 use aws_sdk_dynamodb::Client;
@@ -73,6 +74,43 @@ pub enum Admission {
     Refused(u64),
 }
 
+/// A refresh token, by its digest. `used` flips once, at its rotation.
+#[derive(Serialize, Deserialize)]
+struct RefreshItem {
+    pk: String,
+    sk: String,
+    family: String,
+    user_id: UserId,
+    used: bool,
+    expires_at: i64,
+}
+
+/// One login's chain of refresh tokens; revoking it ends them all.
+#[derive(Serialize, Deserialize)]
+struct FamilyItem {
+    pk: String,
+    sk: String,
+    revoked: bool,
+    expires_at: i64,
+}
+
+/// A stored refresh token, as the sessions use case reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    pub family: String,
+    pub user_id: UserId,
+    pub used: bool,
+    pub expires_at: i64,
+}
+
+/// The items of a session's transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SessionWrite {
+    Family,
+    Old,
+    New,
+}
+
 #[derive(Deserialize, Default)]
 struct HourItem {
     #[serde(default)]
@@ -106,6 +144,13 @@ fn subject_key(subject: &Subject) -> String {
             format!("NAME#{hex}")
         }
     }
+}
+fn refresh_key(digest: &str) -> (String, String) {
+    (format!("REFRESH#{digest}"), "REFRESH".into())
+}
+/// Families sit in their user's partition, so "sign out everywhere" is one query.
+fn family_key(user: &UserId, family: &str) -> (String, String) {
+    (format!("USER#{user}"), format!("FAMILY#{family}"))
 }
 fn pair_key(subject: &Subject, ip: &str) -> (String, String) {
     (
@@ -465,6 +510,196 @@ impl UsersTable {
         let (pair, hour) = tokio::join!(pair, self.add_to_hour(subject, now, -1));
         pair.map_err(Error::internal("resetting a login pair"))?;
         hour
+    }
+
+    /// A new family with its first refresh token (at login).
+    pub async fn start_session(
+        &self,
+        user: &UserId,
+        family: &str,
+        digest: &str,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let expires_at = now.unix_seconds() + REFRESH_TOKEN_TTL_SECONDS;
+        let (pk, sk) = family_key(user, family);
+        let family_item = FamilyItem {
+            pk,
+            sk,
+            revoked: false,
+            expires_at,
+        };
+        let (pk, sk) = refresh_key(digest);
+        let token = RefreshItem {
+            pk,
+            sk,
+            family: family.to_owned(),
+            user_id: user.clone(),
+            used: false,
+            expires_at,
+        };
+        let mut transaction = Transaction::default();
+        transaction
+            .add(
+                SessionWrite::Family,
+                super::put_new(&self.table, &family_item)?,
+            )
+            .add(SessionWrite::New, super::put_new(&self.table, &token)?);
+        transaction
+            .run(&self.client, None, &RetryPolicy::default())
+            .await
+            .map_err(Error::internal("starting a session"))
+    }
+
+    /// The refresh token with this digest, if one was ever issued and TTL has
+    /// not removed it yet.
+    pub async fn find_refresh(&self, digest: &str) -> Result<Option<RefreshRecord>, Error> {
+        self.get(refresh_key(digest))
+            .await?
+            .map(|item| {
+                let item: RefreshItem = serde_dynamo::from_item(item)
+                    .map_err(Error::internal("decoding a refresh token"))?;
+                Ok(RefreshRecord {
+                    family: item.family,
+                    user_id: item.user_id,
+                    used: item.used,
+                    expires_at: item.expires_at,
+                })
+            })
+            .transpose()
+    }
+
+    /// Replaces `old` by a new token of its family, in one transaction: the
+    /// old one is marked used only if it was not, the family only if it is
+    /// not revoked, so of concurrent presentations of one token exactly one
+    /// wins. `false` for every loser.
+    pub async fn rotate_refresh(
+        &self,
+        old_digest: &str,
+        old: &RefreshRecord,
+        new_digest: &str,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+        let now_s = now.unix_seconds();
+        let expires_at = now_s + REFRESH_TOKEN_TTL_SECONDS;
+        let update = |key_parts: (String, String), expression: &str, condition: &str| {
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(key_parts)))
+                .update_expression(expression)
+                .condition_expression(condition)
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+        };
+        let spend = update(
+            refresh_key(old_digest),
+            "SET used = :true",
+            "used = :false AND expires_at > :now",
+        )
+        .expression_attribute_values(":true", AttributeValue::Bool(true))
+        .expression_attribute_values(":now", AttributeValue::N(now_s.to_string()))
+        .build()
+        .map_err(Error::internal("building a rotation"))?;
+        let extend = update(
+            family_key(&old.user_id, &old.family),
+            "SET expires_at = :ttl",
+            "revoked = :false",
+        )
+        .expression_attribute_values(":ttl", AttributeValue::N(expires_at.to_string()))
+        .build()
+        .map_err(Error::internal("building a rotation"))?;
+        let (pk, sk) = refresh_key(new_digest);
+        let token = RefreshItem {
+            pk,
+            sk,
+            family: old.family.clone(),
+            user_id: old.user_id.clone(),
+            used: false,
+            expires_at,
+        };
+        let mut transaction = Transaction::default();
+        transaction
+            .add(
+                SessionWrite::Old,
+                TransactWriteItem::builder().update(spend).build(),
+            )
+            .add(
+                SessionWrite::Family,
+                TransactWriteItem::builder().update(extend).build(),
+            )
+            .add(SessionWrite::New, super::put_new(&self.table, &token)?);
+        match transaction
+            .run(&self.client, None, &RetryPolicy::default())
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(TransactionError::Cancelled(c))
+                if c.condition_failed(&SessionWrite::Old)
+                    || c.condition_failed(&SessionWrite::Family) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(Error::internal("rotating a refresh token")(error)),
+        }
+    }
+
+    /// Ends a family: none of its tokens rotates again. Idempotent.
+    pub async fn revoke_family(&self, user: &UserId, family: &str) -> Result<(), Error> {
+        let revoked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(family_key(user, family))))
+            .update_expression("SET revoked = :true")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await;
+        super::unless_condition_failed(revoked, "revoking a session")
+    }
+
+    /// Ends every family of `user` and marks the moment: tokens issued
+    /// before it are refused where the contract checks `tokens_valid_after`.
+    pub async fn revoke_all_sessions(&self, user: &UserId, now: Timestamp) -> Result<(), Error> {
+        let (pk, _) = user_key(user);
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :family)")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":family", AttributeValue::S("FAMILY#".into()))
+                .projection_expression("sk")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(Error::internal("listing sessions"))?;
+            for item in page.items() {
+                if let Some(family) = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| sk.strip_prefix("FAMILY#"))
+                {
+                    self.revoke_family(user, family).await?;
+                }
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        let marked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_key(user))))
+            .update_expression("SET tokens_valid_after = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", AttributeValue::N(now.unix_seconds().to_string()))
+            .send()
+            .await;
+        super::unless_condition_failed(marked, "marking a user's tokens")
     }
 
     /// A cheap read that proves the table answers (for `/health`).

@@ -108,6 +108,11 @@ impl From<&Error> for Problem {
                 "invalid_credentials",
                 "The name or password is incorrect.",
             ),
+            Error::InvalidRefreshToken => Problem::new(
+                S::UNAUTHORIZED,
+                "invalid_refresh_token",
+                "The refresh token is unknown, expired, revoked or already used. Sign in again.",
+            ),
             Error::TooManyAttempts { retry_after_secs } => Problem::new(
                 S::TOO_MANY_REQUESTS,
                 "too_many_attempts",
@@ -276,6 +281,7 @@ mod tests {
             (Error::UsernameTaken, 409, "username_taken"),
             (Error::EmailTaken, 409, "email_taken"),
             (Error::InvalidCredentials, 401, "invalid_credentials"),
+            (Error::InvalidRefreshToken, 401, "invalid_refresh_token"),
             (
                 Error::TooManyAttempts {
                     retry_after_secs: 30,

@@ -1,11 +1,14 @@
-//! `POST /users/register`, `POST /users/login`, `GET /users/me`.
+//! `POST /users/register`, `POST /users/login`, `POST /users/token`,
+//! `POST /users/logout`, `GET /users/me`.
 
-use super::{Caller, FromRequest, JsonBody, SourceIp, json};
+use super::{Caller, FromRequest, JsonBody, SourceIp, json, no_content};
 use crate::Error;
+use crate::auth::RefreshToken;
+use crate::auth::refresh::REFRESH_TOKEN_TTL_SECONDS;
 use crate::auth::token::ACCESS_TOKEN_TTL_SECONDS;
 use crate::domain::user::LOGIN_FIELD_MAX;
 use crate::domain::{Email, LoginName, NewUser, Password, User, Username};
-use crate::users::{self, LoginAttempt};
+use crate::users::{self, LoggedIn, LoginAttempt, Logout};
 use crate::wiring::{SessionsApi, UsersApi};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -40,12 +43,29 @@ pub async fn register(api: &UsersApi, new: NewUser) -> Result<Response<Body>, Er
     json(StatusCode::CREATED, &user)
 }
 
+/// The Token document of a login or a refresh.
 #[derive(Serialize)]
 struct Token<'a> {
     access_token: &'a str,
     token_type: &'static str,
     expires_in: i64,
+    refresh_token: &'a str,
+    refresh_expires_in: i64,
     user: &'a User,
+}
+
+fn token(logged_in: &LoggedIn) -> Result<Response<Body>, Error> {
+    json(
+        StatusCode::OK,
+        &Token {
+            access_token: logged_in.access_token.expose_secret(),
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_TTL_SECONDS,
+            refresh_token: logged_in.refresh_token.expose(),
+            refresh_expires_in: REFRESH_TOKEN_TTL_SECONDS,
+            user: &logged_in.user,
+        },
+    )
 }
 
 fn login_field(text: &str) -> Result<String, String> {
@@ -111,15 +131,84 @@ pub async fn login(
         source_ip,
     };
     let logged_in = users::login(&api.users, &api.hasher, &api.throttle, signer, attempt).await?;
-    json(
-        StatusCode::OK,
-        &Token {
-            access_token: logged_in.access_token.expose_secret(),
-            token_type: "Bearer",
-            expires_in: ACCESS_TOKEN_TTL_SECONDS,
-            user: &logged_in.user,
-        },
-    )
+    token(&logged_in)
+}
+
+/// A string field that should hold a refresh token. One of the wrong shape
+/// can match none, so it is refused as an unknown token is.
+fn presented(text: Option<String>) -> Result<Option<RefreshToken>, Error> {
+    text.map(|t| RefreshToken::parse(&t).ok_or(Error::InvalidRefreshToken))
+        .transpose()
+}
+
+/// The body of `POST /users/token`:
+/// `{"grant_type": "refresh_token", "refresh_token"}`.
+pub struct RefreshGrant(pub RefreshToken);
+
+impl<S> FromRequest<S> for RefreshGrant {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        let grant = body.required("grant_type", |t| match t {
+            "refresh_token" => Ok(()),
+            _ => Err("must be \"refresh_token\"".into()),
+        });
+        let text = body.required("refresh_token", |t| Ok(t.to_owned()));
+        let text = body.finish_with(grant.and(text))?;
+        Ok(Self(
+            presented(Some(text))?.ok_or(Error::InvalidRefreshToken)?,
+        ))
+    }
+}
+
+/// `POST /users/token`
+pub async fn refresh(
+    api: &SessionsApi,
+    RefreshGrant(presented): RefreshGrant,
+) -> Result<Response<Body>, Error> {
+    let signer = api.keys.signer().await?;
+    token(&users::refresh(&api.users, signer, presented).await?)
+}
+
+impl<S> FromRequest<S> for Logout {
+    /// `{"refresh_token"}` or `{"all": true}`, exactly one.
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        let what = match (body.has("refresh_token"), body.has("all")) {
+            (true, false) => body
+                .required("refresh_token", |t| Ok(t.to_owned()))
+                .map(|t| (Some(t), false)),
+            (false, true) => body.required_value("all").and_then(|all| match all {
+                serde_json::Value::Bool(true) => Some((None, true)),
+                _ => {
+                    body.reject("all", "must be true");
+                    None
+                }
+            }),
+            (true, true) => {
+                body.reject("all", "send either refresh_token or all, not both");
+                None
+            }
+            (false, false) => {
+                body.reject("refresh_token", "refresh_token or all is required");
+                None
+            }
+        };
+        match body.finish_with(what)? {
+            (_, true) => Ok(Self::Everywhere),
+            // A token of the wrong shape belongs to no session: it ends
+            // nothing, like an unknown one, and is answered alike.
+            (text, false) => Ok(Self::Session(text.as_deref().and_then(RefreshToken::parse))),
+        }
+    }
+}
+
+/// `POST /users/logout`
+pub async fn logout(
+    api: &UsersApi,
+    (caller, what): (Caller, Logout),
+) -> Result<Response<Body>, Error> {
+    users::logout(&api.users, caller.id(), what).await?;
+    no_content()
 }
 
 /// `GET /users/me`

@@ -64,7 +64,7 @@ async fn sample_events_drive_register_login_and_me() {
     );
     assert_eq!(status, 200, "{token}");
     assert_eq!(token["token_type"], "Bearer");
-    assert_eq!(token["expires_in"], 3600);
+    assert_eq!(token["expires_in"], 900);
     assert_eq!(token["user"], user);
 
     let mut me_event = event("me.json");
@@ -84,6 +84,50 @@ async fn sample_events_drive_register_login_and_me() {
         parts(serve(request(forged, None), &me, users::me).await.unwrap());
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
+
+    // The refresh and logout events, with this login's tokens.
+    let grant = json!({"grant_type": "refresh_token", "refresh_token": token["refresh_token"]});
+    let (status, renewed, _) = parts(
+        serve(
+            request(event("refresh-token.json"), Some(grant.clone())),
+            &login,
+            users::refresh,
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(status, 200, "{renewed}");
+    assert_ne!(renewed["refresh_token"], token["refresh_token"]);
+    let mut logout_event = event("logout.json");
+    logout_event["headers"]["authorization"] =
+        format!("Bearer {}", renewed["access_token"].as_str().unwrap()).into();
+    let (status, _, _) = parts(
+        serve(
+            request(
+                logout_event,
+                Some(json!({"refresh_token": renewed["refresh_token"]})),
+            ),
+            &me,
+            users::logout,
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(status, 204);
+    let again = json!({"grant_type": "refresh_token", "refresh_token": renewed["refresh_token"]});
+    let (status, problem, _) = parts(
+        serve(
+            request(event("refresh-token.json"), Some(again)),
+            &login,
+            users::refresh,
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (401, Some("invalid_refresh_token"))
+    );
 }
 
 #[tokio::test]

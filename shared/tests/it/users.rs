@@ -374,3 +374,137 @@ async fn the_username_and_the_email_of_one_account_share_one_count() {
         "{by_email:?}"
     );
 }
+
+async fn logged_in(
+    table: &shared::aws::UsersTable,
+    hasher: &PasswordHasher,
+    signer: &TokenSigner,
+) -> users::LoggedIn {
+    let name = registered(table, hasher).await;
+    users::login(
+        table,
+        hasher,
+        &LoginThrottle::default(),
+        signer,
+        attempt(&name, PASSWORD, "192.0.2.50"),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_refresh_rotates_and_a_reused_token_revokes_its_family() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, verifier) = signer_and_verifier();
+    let first = logged_in(&table, &hasher, &signer).await;
+    let second = users::refresh(&table, &signer, first.refresh_token.clone())
+        .await
+        .unwrap();
+    assert_ne!(second.refresh_token.digest(), first.refresh_token.digest());
+    assert_eq!(second.user.id, first.user.id);
+    let claims = verifier
+        .verify(second.access_token.expose_secret())
+        .unwrap();
+    assert_eq!(claims.sub, first.user.id.to_string());
+
+    // The first token again: refused, and its whole family with it.
+    let reused = users::refresh(&table, &signer, first.refresh_token).await;
+    assert!(
+        matches!(reused, Err(Error::InvalidRefreshToken)),
+        "{reused:?}"
+    );
+    let heir = users::refresh(&table, &signer, second.refresh_token).await;
+    assert!(matches!(heir, Err(Error::InvalidRefreshToken)), "{heir:?}");
+    // A token never issued is refused the same way.
+    let unknown = users::refresh(
+        &table,
+        &signer,
+        shared::auth::RefreshToken::generate().unwrap(),
+    )
+    .await;
+    assert!(matches!(unknown, Err(Error::InvalidRefreshToken)));
+}
+
+#[tokio::test]
+async fn of_concurrent_refreshes_of_one_token_exactly_one_succeeds() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let session = logged_in(&table, &hasher, &signer).await;
+    let presentations = (0..10).map(|_| {
+        let (table, signer, token) = (table.clone(), signer.clone(), session.refresh_token.clone());
+        tokio::spawn(async move { users::refresh(&table, &signer, token).await })
+    });
+    let outcomes = futures::future::join_all(presentations).await;
+    let mut won = 0;
+    for outcome in outcomes {
+        match outcome.unwrap() {
+            Ok(_) => won += 1,
+            Err(Error::InvalidRefreshToken) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+#[tokio::test]
+async fn logout_ends_one_session_or_all_of_them() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let name = registered(&table, &hasher).await;
+    let login = || async {
+        users::login(
+            &table,
+            &hasher,
+            &LoginThrottle::default(),
+            &signer,
+            attempt(&name, PASSWORD, "192.0.2.51"),
+        )
+        .await
+        .unwrap()
+    };
+    let (a, b, c) = (login().await, login().await, login().await);
+    let me = a.user.id.clone();
+
+    // Someone else's token ends nothing.
+    let stranger = logged_in(&table, &hasher, &signer).await;
+    users::logout(
+        &table,
+        &me,
+        users::Logout::Session(Some(stranger.refresh_token.clone())),
+    )
+    .await
+    .unwrap();
+    let still = users::refresh(&table, &signer, stranger.refresh_token).await;
+    assert!(still.is_ok(), "{still:?}");
+
+    users::logout(
+        &table,
+        &me,
+        users::Logout::Session(Some(a.refresh_token.clone())),
+    )
+    .await
+    .unwrap();
+    users::logout(
+        &table,
+        &me,
+        users::Logout::Session(Some(a.refresh_token.clone())),
+    )
+    .await
+    .unwrap();
+    let ended = users::refresh(&table, &signer, a.refresh_token).await;
+    assert!(matches!(ended, Err(Error::InvalidRefreshToken)));
+    let b = users::refresh(&table, &signer, b.refresh_token)
+        .await
+        .unwrap();
+
+    users::logout(&table, &me, users::Logout::Everywhere)
+        .await
+        .unwrap();
+    for token in [b.refresh_token, c.refresh_token] {
+        let ended = users::refresh(&table, &signer, token).await;
+        assert!(
+            matches!(ended, Err(Error::InvalidRefreshToken)),
+            "{ended:?}"
+        );
+    }
+}

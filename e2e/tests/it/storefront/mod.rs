@@ -8,6 +8,7 @@
 mod admin;
 mod catalogue;
 mod checkout;
+mod session;
 
 pub use dev::browser::Browser;
 pub use e2e::*;
@@ -102,7 +103,7 @@ pub async fn wait_for_text(b: &Browser, css: &str, text: &str) {
     }
 }
 
-/// Opens `path` on the shop (a full load: whoever was signed in is not).
+/// Opens `path` on the shop: a full load, as a reload or a bookmark would.
 pub async fn open(b: &Browser, path: &str) {
     b.client
         .goto(&format!("{}{path}", api()))
