@@ -6,7 +6,7 @@
 
 import { el, show, status, money, navigate, assets } from "./dom.js";
 import { request, ApiError } from "./api.js";
-import { form, localProblem, problemView } from "./forms.js";
+import { form, localProblem, problemView, pager } from "./forms.js";
 
 const LIST = "/shop/admin/products";
 const PAGE_SIZE = 20;
@@ -104,38 +104,20 @@ export async function adminProducts() {
       el("th", { scope: "col", class: "num" }, "Price"),
       el("th", { scope: "col", class: "num" }, "Stock"))),
     rows);
-  const more = el("button", { type: "button", id: "load-more" }, "Load more");
-  const moreBox = el("div", { class: "more" });
-  const said = status("Loading products…", { id: "list-status" });
+  const pages = pager({
+    path: "/products", params: { limit: String(PAGE_SIZE) }, list: rows, noun: "products", empty: "No products yet.",
+    statusId: "list-status",
+    render: (p) => el("tr", { "data-product-id": p.id },
+      el("td", {}, el("a", { href: productHref(p.id) }, p.name), el("p", { class: "hint" }, `Category: ${p.category}`)),
+      el("td", { class: "num" }, money(p.price_cents, p.currency)),
+      el("td", { class: "num" }, String(p.stock))),
+  });
   view("Products admin",
     el("h1", { id: "admin-title" }, "Products admin"),
     takeNotice(),
     el("p", {}, el("a", { href: `${LIST}/new`, class: "button", id: "new-product-link" }, "New product")),
-    said, table, moreBox);
-
-  let cursor = null;
-  async function page() {
-    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (cursor) query.set("cursor", cursor);
-    more.disabled = true;
-    try {
-      const { body } = await request(`/products?${query}`);
-      rows.append(...body.items.map((p) => el("tr", { "data-product-id": p.id },
-        el("td", {}, el("a", { href: productHref(p.id) }, p.name), el("p", { class: "hint" }, `Category: ${p.category}`)),
-        el("td", { class: "num" }, money(p.price_cents, p.currency)),
-        el("td", { class: "num" }, String(p.stock)))));
-      cursor = body.next_cursor;
-      said.textContent = rows.children.length ? `${rows.children.length} products shown` : "No products yet.";
-      moreBox.replaceChildren(...(cursor ? [more] : []));
-    } catch (error) {
-      said.textContent = "";
-      moreBox.replaceChildren(problemView(error), ...(cursor ? [more] : []));
-    } finally {
-      more.disabled = false;
-    }
-  }
-  more.addEventListener("click", page);
-  await page();
+    pages.said, table, pages.box);
+  await pages.first();
 }
 
 /** `/shop/admin/products/new` */

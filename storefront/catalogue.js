@@ -3,7 +3,7 @@
 
 import { el, show, status, money, picture, assets, navigate } from "./dom.js";
 import { api, ApiError } from "./api.js";
-import { problemView } from "./forms.js";
+import { problemView, pager } from "./forms.js";
 import { cart } from "./cart.js";
 
 const PAGE_SIZE = 12;
@@ -63,35 +63,16 @@ export async function catalogue(params) {
   assets.categories.map((c) => el("option", { value: c, selected: c === category }, c)));
   const filters = el("div", { class: "filters" }, el("label", { for: "category" }, "Category"), select);
   const grid = el("ul", { class: "grid", "aria-label": "Products" });
-  const more = el("button", { type: "button", id: "load-more" }, "Load more");
-  const moreBox = el("div", { class: "more" });
-  const said = status("Loading products…");
-  show(category ? `Catalogue: ${category}` : "", heading, filters, said, grid, moreBox);
-
-  let cursor = null;
-  async function page() {
-    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (category) query.set("category", category);
-    if (cursor) query.set("cursor", cursor);
-    more.disabled = true;
-    try {
-      const answer = await api(`/products?${query}`);
-      grid.append(...answer.items.map(card));
-      // What `make bench` times: navigation to the first product on screen.
-      if (grid.children.length && !performance.getEntriesByName("first-product").length) {
-        performance.mark("first-product");
-      }
-      cursor = answer.next_cursor;
-      said.textContent = grid.children.length ? `${grid.children.length} products shown` : "No products here yet.";
-      moreBox.replaceChildren(...(cursor ? [more] : []));
-    } catch (error) {
-      said.replaceWith(problemView(error));
-    } finally {
-      more.disabled = false;
-    }
-  }
-  more.addEventListener("click", page);
-  await page();
+  const query = { limit: String(PAGE_SIZE), ...(category ? { category } : {}) };
+  const pages = pager({
+    path: "/products", params: query, list: grid, noun: "products", empty: "No products here yet.", render: card,
+    // What `make bench` times: navigation to the first product on screen.
+    onPage: () => {
+      if (grid.children.length && !performance.getEntriesByName("first-product").length) performance.mark("first-product");
+    },
+  });
+  show(category ? `Catalogue: ${category}` : "", heading, filters, pages.said, grid, pages.box);
+  await pages.first();
 }
 
 /** `/shop/products/{id}` */

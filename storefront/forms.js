@@ -2,8 +2,8 @@
 // each `errors` entry next to the field it names, the rest (with the
 // request id a shopper can quote) in a summary at the top of the form.
 
-import { el } from "./dom.js";
-import { ApiError } from "./api.js";
+import { el, status } from "./dom.js";
+import { api, ApiError } from "./api.js";
 
 /** What a problem says, for a person; the fallback when the shop is unreachable. */
 export function describe(error) {
@@ -113,4 +113,37 @@ export function form({ fields, submitLabel, submit, id, extra = [] }) {
 /** A problem made here, for a field the API would refuse anyway. */
 export function localProblem(field, message) {
   return new ApiError(422, { detail: "Check the highlighted field.", errors: [{ field, message }] }, null);
+}
+
+/**
+ * A list route shown a page at a time: each page's items go through
+ * `render` into `list`, "Load more" follows `next_cursor`, and `said`
+ * counts what is shown. Put `said` and `box` on the page, then await
+ * `first`; `onPage` runs after each page.
+ */
+export function pager({ path, params, list, noun, empty, render, onPage, statusId }) {
+  const more = el("button", { type: "button", id: "load-more" }, "Load more");
+  const box = el("div", { class: "more" });
+  const said = status(`Loading ${noun}…`, statusId ? { id: statusId } : {});
+  let cursor = null;
+  async function page() {
+    const query = new URLSearchParams(params);
+    if (cursor) query.set("cursor", cursor);
+    more.disabled = true;
+    try {
+      const answer = await api(`${path}?${query}`);
+      list.append(...answer.items.map(render));
+      onPage?.();
+      cursor = answer.next_cursor;
+      said.textContent = list.children.length ? `${list.children.length} ${noun} shown` : empty;
+      box.replaceChildren(...(cursor ? [more] : []));
+    } catch (error) {
+      said.textContent = "";
+      box.replaceChildren(problemView(error), ...(cursor ? [more] : []));
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener("click", page);
+  return { said, box, first: () => page() };
 }

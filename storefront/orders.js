@@ -3,7 +3,7 @@
 
 import { el, show, status, money, dateTime, countdown, navigate, redraw } from "./dom.js";
 import { api, request, auth, newKey, ApiError } from "./api.js";
-import { problemView, describe } from "./forms.js";
+import { problemView, describe, pager } from "./forms.js";
 import { cart } from "./cart.js";
 import { authPanel } from "./account.js";
 
@@ -271,41 +271,25 @@ export async function orderPage(id, notFound) {
   show(`Order ${order.id}`, ...parts);
 }
 
+function orderRow(order) {
+  const box = el("div", { class: "order-actions" });
+  const pending = order.status === "pending_payment";
+  return el("li", { class: "order-row", "data-order-id": order.id },
+    el("a", { href: orderHref(order.id) }, `Order ${order.id}`),
+    el("span", {}, dateTime(order.created_at)),
+    el("span", { class: `order-status status-${order.status}` }, STATUS_TEXT[order.status] ?? order.status),
+    el("span", { class: "num" }, money(order.total_cents, order.currency)),
+    pending ? el("span", { class: "expiry" }, "expires in ", countdown(el("span"), order.expires_at)) : null,
+    pending ? cancelButton(order, box) : null,
+    box);
+}
+
 /** `/shop/orders`: newest first, "load more", cancel while pending. */
 export async function ordersPage() {
   const list = el("ul", { class: "orders", "aria-label": "Your orders" });
-  const more = el("button", { type: "button", id: "load-more" }, "Load more");
-  const moreBox = el("div", { class: "more" });
-  const said = status("Loading your orders…");
-  show("My orders", el("h1", {}, "My orders"), said, list, moreBox);
-  let cursor = null;
-  async function page() {
-    const query = new URLSearchParams({ limit: "10" });
-    if (cursor) query.set("cursor", cursor);
-    more.disabled = true;
-    try {
-      const answer = await api(`/orders?${query}`);
-      for (const order of answer.items) {
-        const box = el("div", { class: "order-actions" });
-        const pending = order.status === "pending_payment";
-        list.append(el("li", { class: "order-row", "data-order-id": order.id },
-          el("a", { href: orderHref(order.id) }, `Order ${order.id}`),
-          el("span", {}, dateTime(order.created_at)),
-          el("span", { class: `order-status status-${order.status}` }, STATUS_TEXT[order.status] ?? order.status),
-          el("span", { class: "num" }, money(order.total_cents, order.currency)),
-          pending ? el("span", { class: "expiry" }, "expires in ", countdown(el("span"), order.expires_at)) : null,
-          pending ? cancelButton(order, box) : null,
-          box));
-      }
-      cursor = answer.next_cursor;
-      said.textContent = list.children.length ? `${list.children.length} orders shown` : "You have no orders yet.";
-      moreBox.replaceChildren(...(cursor ? [more] : []));
-    } catch (error) {
-      said.replaceWith(problemView(error));
-    } finally {
-      more.disabled = false;
-    }
-  }
-  more.addEventListener("click", page);
-  await page();
+  const pages = pager({
+    path: "/orders", params: { limit: "10" }, list, noun: "orders", empty: "You have no orders yet.", render: orderRow,
+  });
+  show("My orders", el("h1", {}, "My orders"), pages.said, list, pages.box);
+  await pages.first();
 }

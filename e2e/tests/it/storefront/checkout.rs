@@ -22,22 +22,10 @@ async fn add_from_page(b: &Browser, id: &str, quantity: i64) {
     wait_for_part(b, ".product .added", "Added to the cart").await;
 }
 
-/// Signs up through the cart's inline form; the new user's name and e-mail.
-async fn sign_up_inline(b: &Browser) -> (String, String) {
-    let name = unique("s");
-    let email = format!("{name}@example.com");
-    fill(b, "#sign-up input[name=username]", &name).await;
-    fill(b, "#sign-up input[name=email]", &email).await;
-    fill(b, "#sign-up input[name=password]", PASSWORD).await;
-    click(b, "#sign-up button[type=submit]").await;
-    find(b, "#sign-out").await;
-    (name, email)
-}
-
 /// The cart page with the products added, signed up and ready to order.
 async fn ready_to_order(b: &Browser) -> (String, String) {
     click(b, "#cart-link").await;
-    let who = sign_up_inline(b).await;
+    let who = sign_up(b).await;
     find(b, "#place-order").await;
     who
 }
@@ -81,7 +69,7 @@ async fn a_shopper_buys_two_products_pays_with_visa_and_gets_one_mail() {
     wait_for_part(&b, "#sign-up .request-id", "Request id: ").await;
     check_page(&b, "cart").await;
 
-    let (name, email) = sign_up_inline(&b).await;
+    let (name, email) = sign_up(&b).await;
     check_page(&b, "checkout").await;
     click(&b, "#place-order").await;
     let order_id = shown_order(&b).await;

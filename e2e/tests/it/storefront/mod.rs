@@ -174,6 +174,19 @@ pub async fn wait_for_shown(b: &Browser, css: &str) -> String {
     }
 }
 
+/// Signs up through the sign-up form on the page (the cart's or the
+/// sign-in page's); the new user's name and e-mail.
+pub async fn sign_up(b: &Browser) -> (String, String) {
+    let name = unique("s");
+    let email = format!("{name}@example.com");
+    fill(b, "#sign-up input[name=username]", &name).await;
+    fill(b, "#sign-up input[name=email]", &email).await;
+    fill(b, "#sign-up input[name=password]", PASSWORD).await;
+    click(b, "#sign-up button[type=submit]").await;
+    find(b, "#sign-out").await;
+    (name, email)
+}
+
 /// Fills the sign-in form on the page and waits until signed in.
 async fn sign_in_form(b: &Browser, login: &str, password: &str) {
     fill(b, "#sign-in input[name=login]", login).await;

@@ -8,17 +8,7 @@ use super::*;
 async fn a_reload_stays_signed_in_and_signing_out_ends_every_tab() {
     let b = browser().await;
     open(&b, "/shop/sign-in").await;
-    let name = unique("s");
-    fill(&b, "#sign-up input[name=username]", &name).await;
-    fill(
-        &b,
-        "#sign-up input[name=email]",
-        &format!("{name}@example.com"),
-    )
-    .await;
-    fill(&b, "#sign-up input[name=password]", PASSWORD).await;
-    click(&b, "#sign-up button[type=submit]").await;
-    find(&b, "#sign-out").await;
+    let (name, _) = sign_up(&b).await;
 
     // A reload: the access token is gone with the page, the refresh token
     // brings the shopper back.
