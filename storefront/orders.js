@@ -61,12 +61,12 @@ function lineRow(line, short) {
   return el("tr", { class: isShort ? "short" : null, "data-product-id": product.id },
     el("td", {},
       el("a", { href: `/shop/products/${encodeURIComponent(product.id)}` }, product.name),
-      isShort ? el("p", { class: "short-note" }, note) : null),
+      isShort ? el("p", { class: "short-note" }, note) : null,
+      el("p", { class: "line-actions" },
+        el("button", { type: "button", class: "link", "aria-label": `Remove ${product.name}`, onclick: () => { cart.remove(product.id); redraw(); } }, "Remove"))),
     el("td", { class: "num" }, money(product.price_cents, product.currency)),
     el("td", {}, el("label", { for: quantityId, class: "visually-hidden" }, `Quantity of ${product.name}`), quantity),
-    el("td", { class: "num" },
-      money(product.price_cents * line.quantity, product.currency), " ",
-      el("button", { type: "button", class: "link", "aria-label": `Remove ${product.name}`, onclick: () => { cart.remove(product.id); redraw(); } }, "Remove")));
+    el("td", { class: "num" }, money(product.price_cents * line.quantity, product.currency)));
 }
 
 /** `/shop/cart`: the lines priced now, then sign in and place the order. */

@@ -46,7 +46,8 @@ pub async fn assert_no_console_errors(b: &Browser, page: &str) {
     assert!(errors.is_empty(), "{page} logged errors: {errors:#?}");
 }
 
-/// Screenshots of the current page at a phone's and a desktop's width.
+/// Screenshots of the current page at a phone's and a desktop's width, each
+/// checked for sideways scrolling.
 pub async fn screenshots(b: &Browser, name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
     std::fs::create_dir_all(&dir).expect("target/screenshots");
@@ -55,6 +56,19 @@ pub async fn screenshots(b: &Browser, name: &str) {
         tokio::time::sleep(Duration::from_millis(150)).await;
         let png = b.client.screenshot().await.expect("a screenshot");
         std::fs::write(dir.join(format!("{name}-{width}.png")), png).expect("write a screenshot");
+        // Nothing may widen the page past the window: no sideways scrolling.
+        let overflow = b
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .expect("the page's width");
+        assert!(
+            overflow.as_i64().is_some_and(|px| px <= 0),
+            "{name} at {width} px is {overflow} px too wide"
+        );
     }
     b.client.set_window_size(1280, 900).await.expect("resize");
 }
