@@ -1,9 +1,10 @@
 // Signing up and in, inline wherever the shop needs it (the cart's
-// checkout) and on its own page; the header's account links.
+// checkout) and on its own page; the account page (password change, sign
+// out everywhere); the header's account links.
 
-import { el, show, navigate } from "./dom.js";
+import { el, show, navigate, status, dateTime } from "./dom.js";
 import { api, auth, ApiError } from "./api.js";
-import { form } from "./forms.js";
+import { form, localProblem, problemView } from "./forms.js";
 import { cart } from "./cart.js";
 
 async function signIn(login, password) {
@@ -63,7 +64,80 @@ export function signInPage(params) {
   const next = params.get("next");
   const target = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
   if (auth.user) return navigate(target, { replace: true });
-  show("Sign in", el("h1", {}, "Sign in or create an account"), authPanel(() => navigate(target, { replace: true })));
+  const notice = ENDED[params.get("ended")];
+  show("Sign in", el("h1", {}, "Sign in or create an account"),
+    notice ? el("p", { class: "notice", role: "status", id: "session-ended" }, notice) : null,
+    authPanel(() => navigate(target, { replace: true })));
+}
+
+/** Why every session ended, said on the sign-in page (by a fixed key, so a
+ * link cannot put words of its own on the page). */
+const ENDED = {
+  password: "Your password was changed and every device was signed out. Sign in with the new password.",
+  everywhere: "Every device was signed out, this one included.",
+};
+
+/** Where a shopper lands after every session ended: sign in again. */
+function ended(why) {
+  auth.ended();
+  navigate(`/shop/sign-in?ended=${why}&next=/shop/account`, { replace: true });
+}
+
+/** `/shop/account`: who you are, a password change, sign out everywhere. */
+export async function accountPage() {
+  const said = status("Loading your account…");
+  show("Your account", el("h1", {}, "Your account"), said);
+  let me;
+  try {
+    me = await api("/users/me");
+  } catch (error) {
+    said.replaceWith(problemView(error));
+    return;
+  }
+  const details = el("dl", { class: "details", id: "account-details" },
+    el("dt", {}, "Username"), el("dd", {}, me.username),
+    el("dt", {}, "E-mail"), el("dd", {}, me.email, me.email_verified ? "" : " (not verified yet)"),
+    el("dt", {}, "Customer since"), el("dd", {}, dateTime(me.created_at)));
+  const password = form({
+    id: "change-password",
+    submitLabel: "Change password",
+    fields: [
+      { name: "current_password", label: "Current password", type: "password", autocomplete: "current-password", required: true },
+      { name: "new_password", label: "New password", type: "password", autocomplete: "new-password", required: true, hint: "At least 8 characters; common passwords are refused" },
+      { name: "repeat", label: "New password again", type: "password", autocomplete: "new-password", required: true },
+    ],
+    submit: async ({ current_password, new_password, repeat }) => {
+      if (new_password !== repeat) throw localProblem("repeat", "The two new passwords differ.");
+      try {
+        await api("/users/me/password", { method: "POST", body: { current_password, new_password } });
+      } catch (error) {
+        if (error.code === "invalid_credentials") throw withField(error, "current_password");
+        throw error;
+      }
+      ended("password");
+    },
+  });
+  const everywhere = el("button", { type: "button", id: "sign-out-everywhere" }, "Sign out everywhere");
+  const everywhereBox = el("div", {});
+  everywhere.addEventListener("click", async () => {
+    everywhere.disabled = true;
+    try {
+      await api("/users/logout", { method: "POST", body: { all: true } });
+      ended("everywhere");
+    } catch (error) {
+      everywhereBox.replaceChildren(problemView(error));
+      everywhere.disabled = false;
+    }
+  });
+  said.replaceWith(details,
+    el("section", { class: "account-part", "aria-labelledby": "password-title" },
+      el("h2", { id: "password-title" }, "Change your password"),
+      el("p", {}, "Every device signed in to this account is signed out, this one too, and a notice goes to your e-mail address."),
+      password),
+    el("section", { class: "account-part", "aria-labelledby": "sessions-title" },
+      el("h2", { id: "sessions-title" }, "Signed in somewhere else?"),
+      el("p", {}, "Ends every session of this account, on every device."),
+      everywhere, everywhereBox));
 }
 
 /** The header's links: the cart with its count, and the account. */
@@ -76,7 +150,7 @@ export function drawNav() {
   if (auth.user) {
     links.push(el("a", { href: "/shop/orders" }, "My orders"));
     if (auth.isAdmin) links.push(el("a", { href: "/shop/admin/products" }, "Products admin"));
-    links.push(el("span", { class: "who" }, auth.user.username));
+    links.push(el("a", { href: "/shop/account", class: "who", id: "account-link" }, auth.user.username));
     links.push(el("button", { type: "button", class: "link", id: "sign-out", onclick: async () => { await auth.signOut(); navigate("/"); } }, "Sign out"));
   } else {
     const here = location.pathname + location.search;

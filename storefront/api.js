@@ -35,6 +35,12 @@ function forget() {
   changed();
 }
 
+/** Signed out here and in the tabs that share this session. */
+function endHere() {
+  forget();
+  channel?.postMessage({ type: "signed-out" });
+}
+
 channel?.addEventListener("message", ({ data }) => {
   if (data?.type === "signed-out") forget();
   // Another tab rotated the refresh token this one shares: keep the new one.
@@ -89,8 +95,15 @@ export const auth = {
         body: JSON.stringify({ refresh_token: token }),
       }).catch(() => {});
     }
-    forget();
-    channel?.postMessage({ type: "signed-out" });
+    endHere();
+  },
+  /**
+   * After the account's sessions were ended at the API (sign out
+   * everywhere, a password change): forget this one, here and in the tabs
+   * that share it.
+   */
+  ended() {
+    endHere();
   },
   /** On load: back in with the tab's refresh token, if it has one. */
   restore: refresh,
@@ -113,11 +126,6 @@ export async function request(path, { method = "GET", body, headers = {} } = {},
     init.body = JSON.stringify(body);
   }
   const response = await fetch(path, init);
-  // The access token ran out (15 minutes): one refresh, then the same call
-  // again with the same headers (an Idempotency-Key stays the same).
-  if (response.status === 401 && session && !retried && (await refresh())) {
-    return request(path, { method, body, headers }, true);
-  }
   const text = await response.text();
   let parsed = {};
   try {
@@ -125,9 +133,16 @@ export async function request(path, { method = "GET", body, headers = {} } = {},
   } catch {
     parsed = { detail: `The shop answered ${response.status} without a readable body.` };
   }
+  // A wrong password is the shopper's mistake, not the token's.
+  const tokenRefused = response.status === 401 && parsed.code !== "invalid_credentials";
+  // The access token ran out (15 minutes) or was cut off: one refresh, then
+  // the same call again with the same headers (an Idempotency-Key stays the same).
+  if (tokenRefused && session && !retried && (await refresh())) {
+    return request(path, { method, body, headers }, true);
+  }
   if (!response.ok) {
     // Still refused: the shopper is signed out.
-    if (response.status === 401 && session && path !== "/users/login") forget();
+    if (tokenRefused && session && path !== "/users/login") forget();
     throw new ApiError(response.status, parsed, response.headers.get("x-request-id"), response.headers.get("retry-after"));
   }
   return {

@@ -5,7 +5,7 @@
 import { el, show, main, setRouter, navigate } from "./dom.js";
 import { auth } from "./api.js";
 import { cart } from "./cart.js";
-import { drawNav, signInPage } from "./account.js";
+import { accountPage, drawNav, signInPage } from "./account.js";
 import { catalogue, productPage } from "./catalogue.js";
 import { cartPage, orderPage, ordersPage } from "./orders.js";
 import { adminProducts, adminProduct, adminNewProduct } from "./admin.js";
@@ -30,6 +30,7 @@ const routes = [
   [/^\/shop\/products\/([^/]+)$/, (url, id) => productPage(id, notFound)],
   [/^\/shop\/cart$/, () => cartPage()],
   [/^\/shop\/sign-in$/, (url) => signInPage(url.searchParams)],
+  [/^\/shop\/account$/, signedIn(() => accountPage())],
   [/^\/shop\/orders$/, signedIn(() => ordersPage())],
   [/^\/shop\/orders\/([^/]+)$/, signedIn((url, id) => orderPage(id, notFound))],
   [/^\/shop\/admin\/products$/, signedIn(() => adminProducts(), true)],
@@ -64,6 +65,6 @@ document.addEventListener("click", (event) => {
 window.addEventListener("popstate", route);
 // Signed out in another tab: a view that needs an account sends to sign-in.
 auth.watch(() => {
-  if (!auth.user && /^\/shop\/(orders|admin)/.test(location.pathname)) route();
+  if (!auth.user && /^\/shop\/(orders|admin|account)/.test(location.pathname)) route();
 });
 auth.restore().finally(route);

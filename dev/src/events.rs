@@ -30,7 +30,7 @@ pub fn expected_status(function: &str) -> Option<u16> {
         | "get-notification" | "list-notifications" => 200,
         "register" | "create-product" | "create-order" | "process-payment" => 201,
         "enqueue-notification" => 202,
-        "delete-product" => 204,
+        "delete-product" | "change-password" => 204,
         "not-found" => 404,
         _ => return None,
     })
@@ -177,6 +177,8 @@ pub fn read_all(dir: &Path) -> Result<BTreeMap<String, Value>> {
 struct Fixtures {
     admin: String,
     customer: String,
+    /// An account of its own for change-password: its token and password.
+    changer: (String, String),
     customer_email: String,
     patched: (String, String),
     deleted: String,
@@ -213,6 +215,21 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
     )
     .await?;
     let customer = api.login(&username, &password).await?;
+    // change-password's account: a change ends every session of the
+    // account it changes, so it is not the customer the other events use.
+    let tag = unique();
+    let changer_name = format!("changer_{}", &tag[tag.len() - 10..]);
+    let changer = json!({"username": changer_name, "email": format!("changer+{tag}@example.com"), "password": password});
+    api.expect(
+        Method::POST,
+        "/users/register",
+        None,
+        Some(&changer),
+        &[],
+        &[201],
+    )
+    .await?;
+    let changer = (api.login(&changer_name, &password).await?, password.clone());
 
     let product_body = body_of(get("create-product")?, "create-product")?;
     let create_product = async || -> Result<Answer> {
@@ -283,6 +300,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
     Ok(Fixtures {
         admin,
         customer,
+        changer,
         customer_email,
         patched,
         deleted,
@@ -362,6 +380,12 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
                 let tag = unique();
                 body["username"] = json!(format!("shopper_{}", &tag[tag.len() - 10..]));
                 body["email"] = json!(format!("shopper+{tag}@example.com"));
+                set_body(event, &body);
+            }
+            "change-password" => {
+                event["headers"]["authorization"] = json!(format!("Bearer {}", f.changer.0));
+                let mut body = body_of(event, name)?;
+                body["current_password"] = json!(f.changer.1);
                 set_body(event, &body);
             }
             "create-order" => {

@@ -17,6 +17,7 @@ use crate::domain::notification::{
     Channel, MessageText, Notification, NotificationStatus, Subject, escape_html, format_usd,
 };
 use crate::domain::payment::{Envelope, PaymentSucceeded};
+use crate::domain::user::{AccountNotice, PASSWORD_CHANGED};
 use crate::domain::{Email, Timestamp, UserId};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,30 @@ pub fn confirmation(event: &PaymentSucceeded) -> Mail {
     }
 }
 
+/// The notice of a password change, in text and HTML: sent to the account's
+/// address so an owner who did not change it learns at once.
+pub fn password_changed(notice: &AccountNotice) -> Mail {
+    let name = notice.username.as_str();
+    let text = format!(
+        "Hello {name},\n\nThe password of your ferrocart account was changed, and every \
+         device signed in to it was signed out.\n\nIf you did not change it, contact the \
+         shop at once.\n\nferrocart\n"
+    );
+    let html = format!(
+        "<html><body><h1>Your password was changed</h1><p>Hello {},</p>\
+         <p>The password of your ferrocart account was changed, and every device signed in \
+         to it was signed out.</p><p>If you did not change it, contact the shop at \
+         once.</p></body></html>",
+        escape_html(name)
+    );
+    Mail {
+        to: notice.email.as_str().to_owned(),
+        subject: "Your ferrocart password was changed".to_owned(),
+        text,
+        html: Some(html),
+    }
+}
+
 #[derive(Clone)]
 pub struct Notifier {
     pub table: NotificationsTable,
@@ -86,38 +111,27 @@ impl Notifier {
             crate::payments::EVENT_TYPE => {
                 let event: PaymentSucceeded = serde_json::from_value(envelope.data)
                     .map_err(Error::internal("parsing a payment event"))?;
+                let recipient = Email::parse(&event.email)
+                    .map_err(Error::internal("a payment event's e-mail"))?;
                 let mail = confirmation(&event);
-                let seed = Notification {
-                    id: envelope.id.clone(),
-                    user_id: Some(event.user_id.clone()),
-                    channel: Channel::Email,
-                    recipient: Email::parse(&event.email)
-                        .map_err(Error::internal("a payment event's e-mail"))?,
-                    subject: Subject::parse(&mail.subject)
-                        .map_err(Error::internal("a confirmation's subject"))?,
-                    status: NotificationStatus::Queued,
-                    provider_message_id: None,
-                    source_event_id: envelope.id.clone(),
-                    attempts: 0,
-                    created_at: now,
-                    updated_at: now,
-                };
-                (
-                    self.table
-                        .claim(&envelope.id, Some(&seed), LEASE_SECONDS, now)
-                        .await?,
-                    Some(mail),
-                )
+                self.claim_seeded(&envelope.id, &event.user_id, recipient, mail, now)
+                    .await?
+            }
+            PASSWORD_CHANGED => {
+                let notice: AccountNotice = serde_json::from_value(envelope.data)
+                    .map_err(Error::internal("parsing an account event"))?;
+                let mail = password_changed(&notice);
+                self.claim_seeded(&envelope.id, &notice.user_id, notice.email, mail, now)
+                    .await?
             }
             REQUESTED => {
                 let requested: Requested = serde_json::from_value(envelope.data)
                     .map_err(Error::internal("parsing a notification request"))?;
-                (
-                    self.table
-                        .claim(&requested.notification_id, None, LEASE_SECONDS, now)
-                        .await?,
-                    None,
-                )
+                let claim = self
+                    .table
+                    .claim(&requested.notification_id, None, LEASE_SECONDS, now)
+                    .await?;
+                (claim, None)
             }
             other => {
                 return Err(Error::internal("reading a queue message")(format!(
@@ -161,6 +175,36 @@ impl Notifier {
                 Err(error)
             }
         }
+    }
+
+    /// Claims the notification of an event that mails `mail`, creating it
+    /// (`queued`) on the event's first delivery.
+    async fn claim_seeded(
+        &self,
+        event_id: &str,
+        user: &UserId,
+        recipient: Email,
+        mail: Mail,
+        now: Timestamp,
+    ) -> Result<(Claim, Option<Mail>), Error> {
+        let seed = Notification {
+            id: event_id.to_owned(),
+            user_id: Some(user.clone()),
+            channel: Channel::Email,
+            recipient,
+            subject: Subject::parse(&mail.subject).map_err(Error::internal("a mail's subject"))?,
+            status: NotificationStatus::Queued,
+            provider_message_id: None,
+            source_event_id: event_id.to_owned(),
+            attempts: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let claim = self
+            .table
+            .claim(event_id, Some(&seed), LEASE_SECONDS, now)
+            .await?;
+        Ok((claim, Some(mail)))
     }
 
     /// An invocation by the SQS event source: the batch, as [`Self::handle_batch`].

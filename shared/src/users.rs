@@ -3,10 +3,12 @@
 
 use crate::Error;
 use crate::auth::{PasswordHasher, RefreshToken, TokenSigner};
-use crate::aws::UsersTable;
 use crate::aws::users_table::{Admission, CreateUserError};
+use crate::aws::{EventQueue, UsersTable};
+use crate::domain::payment::Envelope;
 use crate::domain::throttle::{LoginThrottle, Subject};
-use crate::domain::{LoginName, NewUser, Role, Timestamp, User, UserId};
+use crate::domain::user::{AccountNotice, PASSWORD_CHANGED};
+use crate::domain::{LoginName, NewUser, Password, Role, Timestamp, User, UserId};
 use secrecy::SecretString;
 
 pub struct LoginAttempt {
@@ -52,12 +54,15 @@ pub async fn create_user(
     role: Role,
 ) -> Result<User, Error> {
     let password_hash = hasher.hash(new.password.into_secret()).await?;
+    let now = Timestamp::now();
     let user = User {
         id: UserId::generate(),
         username: new.username,
         email: new.email,
         role,
-        created_at: Timestamp::now(),
+        email_verified: false,
+        created_at: now,
+        updated_at: now,
     };
     match table.create_user(&user, &password_hash).await? {
         Ok(()) => Ok(user),
@@ -84,25 +89,20 @@ pub async fn login(
         Some(s) => Subject::Account(s.user.id.clone()),
         None => Subject::Unknown(attempt.name.key()),
     };
-    let consecutive = match table
-        .admit_login(&subject, &attempt.source_ip, throttle, now)
-        .await?
-    {
-        Admission::Admitted(n) => n,
-        Admission::Refused(retry_after_secs) => {
-            return Err(Error::TooManyAttempts { retry_after_secs });
-        }
-    };
     let (phc, user) = match stored {
         Some(s) => (Some(s.password_hash), Some(s.user)),
         None => (None, None),
     };
-    let matched = hasher.verify(phc, attempt.password).await?;
+    let checked = Checked {
+        subject: &subject,
+        source_ip: &attempt.source_ip,
+        now,
+    };
+    let matched = checked
+        .password(table, hasher, throttle, phc, attempt.password)
+        .await?;
     match user {
         Some(user) if matched => {
-            table
-                .login_succeeded(&subject, &attempt.source_ip, now)
-                .await?;
             let access_token = signer.issue(&user.id, user.role, now)?;
             let refresh_token = RefreshToken::generate()?;
             let family = ulid::Ulid::new().to_string();
@@ -115,18 +115,45 @@ pub async fn login(
                 user,
             })
         }
-        _ => {
-            if let Some(seconds) = throttle.lock_seconds(consecutive) {
-                table
-                    .lock_login_pair(
-                        &subject,
-                        &attempt.source_ip,
-                        now.unix_seconds() + seconds as i64,
-                    )
-                    .await?;
+        _ => Err(Error::InvalidCredentials),
+    }
+}
+
+/// One password check through the login throttle, for a login or for a
+/// route that asks for the current password: the attempt is admitted (an
+/// atomic count) before the hash is checked, a success clears the count and
+/// a failure may lock the pair.
+struct Checked<'a> {
+    subject: &'a Subject,
+    source_ip: &'a str,
+    now: Timestamp,
+}
+
+impl Checked<'_> {
+    async fn password(
+        &self,
+        table: &UsersTable,
+        hasher: &PasswordHasher,
+        throttle: &LoginThrottle,
+        phc: Option<String>,
+        password: SecretString,
+    ) -> Result<bool, Error> {
+        let (subject, source_ip, now) = (self.subject, self.source_ip, self.now);
+        let consecutive = match table.admit_login(subject, source_ip, throttle, now).await? {
+            Admission::Admitted(n) => n,
+            Admission::Refused(retry_after_secs) => {
+                return Err(Error::TooManyAttempts { retry_after_secs });
             }
-            Err(Error::InvalidCredentials)
+        };
+        let matched = hasher.verify(phc, password).await?;
+        if matched {
+            table.login_succeeded(subject, source_ip, now).await?;
+        } else if let Some(seconds) = throttle.lock_seconds(consecutive) {
+            table
+                .lock_login_pair(subject, source_ip, now.unix_seconds() + seconds as i64)
+                .await?;
         }
+        Ok(matched)
     }
 }
 
@@ -151,6 +178,12 @@ pub async fn refresh(
     let Some(stored) = table.get_user(&record.user_id).await? else {
         return Err(Error::InvalidRefreshToken);
     };
+    // A family begun before the account's cut-off (a password change or a
+    // sign-out everywhere) is over, whatever clean-up has not run yet.
+    if family_started_ms(&record.family) < stored.tokens_valid_after_ms.unwrap_or(i64::MIN) {
+        table.revoke_family(&record.user_id, &record.family).await?;
+        return Err(Error::InvalidRefreshToken);
+    }
     let refresh_token = RefreshToken::generate()?;
     if !table
         .rotate_refresh(&digest, &record, &refresh_token.digest(), now)
@@ -169,6 +202,29 @@ pub async fn refresh(
     })
 }
 
+/// When a refresh family began: its id is a ULID of its login.
+fn family_started_ms(family: &str) -> i64 {
+    ulid::Ulid::from_string(family)
+        .ok()
+        .and_then(|ulid| i64::try_from(ulid.timestamp_ms()).ok())
+        .unwrap_or(i64::MIN)
+}
+
+/// `401` for a token issued before the account's cut-off: the check of the
+/// routes that move money or change the account. One consistent read.
+pub async fn ensure_current(
+    table: &UsersTable,
+    user: &UserId,
+    issued_at_ms: i64,
+) -> Result<(), Error> {
+    match table.tokens_valid_after(user).await? {
+        Some(cutoff) if issued_at_ms < cutoff => Err(Error::Unauthorized(
+            "token issued before the account's sessions were ended",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Ends the caller's session, or all of them. Idempotent; a token that is
 /// unknown or someone else's ends nothing and says nothing.
 pub async fn logout(table: &UsersTable, caller: &UserId, what: Logout) -> Result<(), Error> {
@@ -181,6 +237,102 @@ pub async fn logout(table: &UsersTable, caller: &UserId, what: Logout) -> Result
             _ => Ok(()),
         },
         Logout::Everywhere => table.revoke_all_sessions(caller, Timestamp::now()).await,
+    }
+}
+
+/// The account's own changes: those that ask for the current password
+/// (through the login throttle) and mail a notice.
+pub struct Accounts {
+    pub users: UsersTable,
+    pub hasher: PasswordHasher,
+    pub throttle: LoginThrottle,
+    pub queue: EventQueue,
+}
+
+/// `POST /users/me/password`: the current password and the new one.
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: Password,
+    pub source_ip: String,
+}
+
+impl Accounts {
+    /// Changes the caller's password. The current one is checked through the
+    /// login throttle (a wrong one counts as a failed login). The new hash and
+    /// the cut-off are one conditional write, so every older access token is
+    /// refused where the cut-off is checked and every older refresh family at
+    /// its next use; the families are then revoked, and a notice is mailed.
+    pub async fn change_password(
+        &self,
+        caller: &UserId,
+        issued_at_ms: i64,
+        change: PasswordChange,
+    ) -> Result<(), Error> {
+        ensure_current(&self.users, caller, issued_at_ms).await?;
+        let now = Timestamp::now();
+        let stored = self
+            .users
+            .get_user(caller)
+            .await?
+            .ok_or(Error::Unauthorized("the token's user does not exist"))?;
+        let checked = Checked {
+            subject: &Subject::Account(caller.clone()),
+            source_ip: &change.source_ip,
+            now,
+        };
+        let old_hash = stored.password_hash;
+        let matched = checked
+            .password(
+                &self.users,
+                &self.hasher,
+                &self.throttle,
+                Some(old_hash.clone()),
+                change.current,
+            )
+            .await?;
+        if !matched {
+            return Err(Error::InvalidCredentials);
+        }
+        let new_hash = self.hasher.hash(change.new.into_secret()).await?;
+        // Refused only if another change won meanwhile: the password given
+        // as current is not current any more.
+        if !self
+            .users
+            .change_password(caller, &old_hash, &new_hash, now)
+            .await?
+        {
+            return Err(Error::InvalidCredentials);
+        }
+        self.users.revoke_families(caller).await?;
+        self.notify(PASSWORD_CHANGED, &stored.user, now).await;
+        Ok(())
+    }
+
+    /// Queues the notice of an account event. The change is already stored,
+    /// so a queue that refuses it is logged, not answered as a failure.
+    async fn notify(&self, kind: &str, user: &User, now: Timestamp) {
+        let event = Envelope {
+            kind: kind.to_owned(),
+            id: ulid::Ulid::new().to_string(),
+            time: now,
+            data: AccountNotice {
+                user_id: user.id.clone(),
+                username: user.username.clone(),
+                email: user.email.clone(),
+            },
+        };
+        let sent = match serde_json::to_string(&event) {
+            Ok(body) => self.queue.send(&body).await,
+            Err(error) => Err(Error::internal("encoding an account event")(error)),
+        };
+        if let Err(error) = sent {
+            tracing::error!(
+                event = event.id,
+                kind,
+                error = crate::error::chain(&error),
+                "the account's notice was not queued"
+            );
+        }
     }
 }
 
@@ -208,7 +360,9 @@ mod tests {
                 username: Username::parse("ada").unwrap(),
                 email: Email::parse("ada@example.com").unwrap(),
                 role: Role::Customer,
+                email_verified: false,
                 created_at: Timestamp::now(),
+                updated_at: Timestamp::now(),
             },
         };
         let shown = format!("{logged_in:?}");

@@ -25,6 +25,7 @@ use crate::orders::{DEFAULT_EXPIRY_SECONDS, Orders};
 use crate::payments::Payments;
 use crate::payments::provider::Simulator;
 use crate::sweepers::{ExpireOrders, ResendPaymentEvents};
+use crate::users::Accounts;
 use aws_types::SdkConfig;
 use std::ops::Deref;
 
@@ -169,21 +170,7 @@ pub struct SessionsApi {
 impl SessionsApi {
     pub fn from_env() -> Result<Self, ConfigError> {
         let sdk = sdk_config()?;
-        let throttle = LoginThrottle {
-            backoff_base_seconds: number_or(
-                LOGIN_BACKOFF_BASE_SECONDS,
-                throttle::DEFAULT_BACKOFF_BASE_SECONDS,
-            )?,
-            backoff_max_seconds: number_or(
-                LOGIN_BACKOFF_MAX_SECONDS,
-                throttle::DEFAULT_BACKOFF_MAX_SECONDS,
-            )?,
-            max_failures_per_name_per_hour: number_or(
-                LOGIN_MAX_FAILURES_PER_HOUR,
-                throttle::DEFAULT_MAX_FAILURES_PER_NAME_PER_HOUR,
-            )?,
-            ..LoginThrottle::default()
-        };
+        let throttle = login_throttle()?;
         let keys = SigningKeyStore::new(
             aws_sdk_secretsmanager::Client::new(&sdk),
             required(JWT_SIGNING_KEY_SECRET)?,
@@ -197,6 +184,48 @@ impl SessionsApi {
             keys,
         })
     }
+}
+
+/// The account's own changes that ask for the current password and mail
+/// a notice (`POST /users/me/password`).
+pub struct AccountApi {
+    pub accounts: Accounts,
+    pub verifier: TokenVerifier,
+}
+
+impl AccountApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let sdk = sdk_config()?;
+        Ok(Self {
+            accounts: Accounts {
+                users: users_table(&sdk)?,
+                hasher: PasswordHasher::new(),
+                throttle: login_throttle()?,
+                queue: event_queue(&sdk)?,
+            },
+            verifier: verifier()?,
+        })
+    }
+}
+
+/// The login throttle's settings, shared by login and the routes that ask
+/// for the current password.
+fn login_throttle() -> Result<LoginThrottle, ConfigError> {
+    Ok(LoginThrottle {
+        backoff_base_seconds: number_or(
+            LOGIN_BACKOFF_BASE_SECONDS,
+            throttle::DEFAULT_BACKOFF_BASE_SECONDS,
+        )?,
+        backoff_max_seconds: number_or(
+            LOGIN_BACKOFF_MAX_SECONDS,
+            throttle::DEFAULT_BACKOFF_MAX_SECONDS,
+        )?,
+        max_failures_per_name_per_hour: number_or(
+            LOGIN_MAX_FAILURES_PER_HOUR,
+            throttle::DEFAULT_MAX_FAILURES_PER_NAME_PER_HOUR,
+        )?,
+        ..LoginThrottle::default()
+    })
 }
 
 /// The catalogue: public reads, admin writes.
@@ -227,6 +256,8 @@ pub fn orders() -> Result<Orders, ConfigError> {
 
 pub struct OrdersApi {
     pub orders: Orders,
+    /// Read for the token cut-off only (`POST /orders`).
+    pub users: UsersTable,
     pub verifier: TokenVerifier,
 }
 
@@ -234,6 +265,7 @@ impl OrdersApi {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             orders: orders()?,
+            users: users_table(&sdk_config()?)?,
             verifier: verifier()?,
         })
     }

@@ -22,6 +22,11 @@ fn protected_routes() -> Vec<(&'static str, String, Option<Value>)> {
     vec![
         ("GET", "/users/me".into(), None),
         ("POST", "/users/logout".into(), Some(json!({"all": true}))),
+        (
+            "POST",
+            "/users/me/password".into(),
+            Some(json!({"current_password": "x", "new_password": "a new fine passphrase"})),
+        ),
         ("GET", "/orders".into(), None),
         ("POST", "/orders".into(), Some(order)),
         ("GET", format!("/orders/{NO_SUCH_ID}"), None),
@@ -795,6 +800,7 @@ async fn bodies_over_64_kib_are_413_on_every_route() {
         ("POST", "/users/register".to_owned()),
         ("POST", "/users/login".into()),
         ("GET", "/users/me".into()),
+        ("POST", "/users/me/password".into()),
         ("GET", "/products".into()),
         ("POST", "/products".into()),
         ("PATCH", format!("/products/{NO_SUCH_ID}")),

@@ -3,6 +3,7 @@
 
 use e2e::*;
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn register_login_me() {
@@ -268,4 +269,163 @@ async fn logout_ends_the_session_and_is_idempotent() {
         200,
         "a later login works"
     );
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_cuts_off_older_access_tokens_where_money_moves() {
+    let admin = admin_token().await;
+    let product = new_product(&admin, 10, 500).await;
+    let (name, _) = register().await;
+    let before = session(&name).await;
+    let access = before["access_token"].as_str().expect("a token");
+    let order = place_order(access, &product, 1).await;
+    assert_eq!(order.status, 201, "{}", order.text);
+    let order_id = order.body["id"].as_str().expect("an id");
+
+    let out = call(
+        "POST",
+        "/users/logout",
+        Some(access),
+        Some(&json!({"all": true})),
+    )
+    .await;
+    assert_eq!(out.status, 204, "{}", out.text);
+    // Reads stay stateless; the routes that move money refuse the old token.
+    assert_eq!(get("/users/me", Some(access)).await.status, 200);
+    let refused = place_order(access, &product, 1).await;
+    assert_eq!((refused.status, refused.code()), (401, "unauthorized"));
+    let refused = pay(access, order_id, "pm_card_visa", None).await;
+    assert_eq!((refused.status, refused.code()), (401, "unauthorized"));
+    assert_eq!(
+        stock_of(&product).await,
+        9,
+        "the refused order took nothing"
+    );
+
+    // A login right after is current.
+    let after = session(&name).await;
+    let fresh = after["access_token"].as_str().expect("a token");
+    let paid = pay(fresh, order_id, "pm_card_visa", None).await;
+    assert_eq!(paid.status, 201, "{}", paid.text);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_session_and_mails_a_notice() {
+    let (name, user) = register().await;
+    let email = user["email"].as_str().expect("an e-mail").to_owned();
+    let first = session(&name).await;
+    let other = session(&name).await;
+    let access = first["access_token"].as_str().expect("a token");
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+
+    // Bad input loses nothing: each problem names its field.
+    let weak = call(
+        "POST",
+        "/users/me/password",
+        Some(access),
+        Some(&change(PASSWORD, "password")),
+    )
+    .await;
+    assert_eq!(
+        (weak.status, weak.code()),
+        (422, "validation_failed"),
+        "{}",
+        weak.text
+    );
+    assert_eq!(weak.body["errors"][0]["field"], "new_password");
+    let missing = call(
+        "POST",
+        "/users/me/password",
+        Some(access),
+        Some(&json!({"new_password": "x"})),
+    )
+    .await;
+    assert_eq!(missing.status, 422, "{}", missing.text);
+    let unsigned = post(
+        "/users/me/password",
+        &change(PASSWORD, "a new fine passphrase"),
+    )
+    .await;
+    assert_eq!(unsigned.status, 401);
+    let wrong = call(
+        "POST",
+        "/users/me/password",
+        Some(access),
+        Some(&change("not the password", "a new fine passphrase")),
+    )
+    .await;
+    assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials"));
+    assert_eq!(
+        refresh(&other["refresh_token"]).await.status,
+        200,
+        "nothing changed yet"
+    );
+
+    const NEW: &str = "a new fine passphrase";
+    let changed = call(
+        "POST",
+        "/users/me/password",
+        Some(access),
+        Some(&change(PASSWORD, NEW)),
+    )
+    .await;
+    assert_eq!(changed.status, 204, "{}", changed.text);
+    // Every session is over, the token that made the change included.
+    for family in [&first, &other] {
+        assert_eq!(refresh(&family["refresh_token"]).await.status, 401);
+    }
+    let again = call(
+        "POST",
+        "/users/me/password",
+        Some(access),
+        Some(&change(NEW, "a third fine passphrase")),
+    )
+    .await;
+    assert_eq!((again.status, again.code()), (401, "unauthorized"));
+    let old = post(
+        "/users/login",
+        &json!({"username": name, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!((old.status, old.code()), (401, "invalid_credentials"));
+    let new = post("/users/login", &json!({"username": name, "password": NEW})).await;
+    assert_eq!(new.status, 200, "{}", new.text);
+
+    // One notice, through the events queue and the one-mail-per-event consumer.
+    let token = new.body["access_token"].as_str().expect("a token");
+    let mails = wait_for_mails(&email, 1).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["subject"], "Your ferrocart password was changed");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let listed = get("/notifications", Some(token)).await;
+        let items = listed.body["items"].as_array().cloned().unwrap_or_default();
+        if items.len() == 1 && items[0]["status"] == "sent" {
+            assert_eq!(items[0]["recipient"], email.as_str());
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", listed.text);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_toward_the_login_lock() {
+    let (name, _) = register().await;
+    let access = login(&name).await;
+    let wrong =
+        json!({"current_password": "not the password", "new_password": "a new fine passphrase"});
+    for _ in 0..5 {
+        let answer = call("POST", "/users/me/password", Some(&access), Some(&wrong)).await;
+        assert_eq!((answer.status, answer.code()), (401, "invalid_credentials"));
+    }
+    // The lock is the account's (the test stack's lasts 2 s): login is
+    // refused too, even with the right password.
+    let locked = post(
+        "/users/login",
+        &json!({"username": name, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!((locked.status, locked.code()), (429, "too_many_attempts"));
 }

@@ -33,6 +33,26 @@ impl Claims {
     pub fn user_id(&self) -> Option<UserId> {
         UserId::parse(&self.sub)
     }
+
+    /// When the token was issued, in Unix milliseconds. `iat` has whole
+    /// seconds only; the `jti` is a ULID of the same instant, so it gives the
+    /// milliseconds when it agrees with `iat`. The cut-off compares at this
+    /// precision: a token issued just after a password change, in the same
+    /// second, is not cut off with the older ones.
+    pub fn issued_at_ms(&self) -> i64 {
+        let seconds_ms = self.iat.saturating_mul(1000);
+        match ulid::Ulid::from_string(&self.jti) {
+            Ok(jti) => {
+                let ms = i64::try_from(jti.timestamp_ms()).unwrap_or(i64::MAX);
+                if ms.div_euclid(1000) == self.iat {
+                    ms
+                } else {
+                    seconds_ms
+                }
+            }
+            Err(_) => seconds_ms,
+        }
+    }
 }
 
 /// The private half as it is stored in Secrets Manager: `{"kid", "private_key_pem"}`
@@ -78,8 +98,12 @@ impl TokenSigner {
         &self.kid
     }
 
-    /// Signs an access token for the user, valid from `now` for an hour.
+    /// Signs an access token for the user, valid from `now` for 15 minutes.
     pub fn issue(&self, user: &UserId, role: Role, now: Timestamp) -> Result<String, Error> {
+        let millis = u64::try_from(now.unix_millis()).unwrap_or(0);
+        let jti = ulid::Ulid::from_datetime(
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(millis),
+        );
         let now = now.unix_seconds();
         let claims = Claims {
             sub: user.to_string(),
@@ -89,7 +113,7 @@ impl TokenSigner {
             iat: now,
             nbf: now,
             exp: now + ACCESS_TOKEN_TTL_SECONDS,
-            jti: ulid::Ulid::new().to_string(),
+            jti: jti.to_string(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
@@ -278,6 +302,40 @@ mod tests {
         assert_eq!(claims.user_id(), Some(user));
         assert_eq!(claims.role, Role::Admin);
         assert_eq!(claims.exp - claims.iat, 900);
+    }
+
+    #[test]
+    fn issued_at_has_milliseconds_from_the_jti() {
+        let (signer, verifier, _) = setup();
+        let now = Timestamp::from_unix_millis(1_800_000_000_123).unwrap();
+        let claims = Claims {
+            jti: String::new(),
+            ..verifier
+                .verify(
+                    &signer
+                        .issue(&UserId::generate(), Role::Customer, Timestamp::now())
+                        .unwrap(),
+                )
+                .unwrap()
+        };
+        // A jti that is not a ULID, or one of another second, falls back to `iat`.
+        assert_eq!(claims.issued_at_ms(), claims.iat * 1000);
+        let other = Claims {
+            jti: ulid::Ulid::from_parts(5_000, 1).to_string(),
+            ..claims.clone()
+        };
+        assert_eq!(other.issued_at_ms(), claims.iat * 1000);
+        let token = signer
+            .issue(&UserId::generate(), Role::Customer, now)
+            .unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        let issued: Claims = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(issued.iat, 1_800_000_000);
+        assert_eq!(issued.issued_at_ms(), 1_800_000_000_123);
     }
 
     #[test]

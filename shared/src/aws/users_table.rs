@@ -37,6 +37,9 @@ pub struct UsersTable {
 pub struct StoredUser {
     pub user: User,
     pub password_hash: String,
+    /// Unix milliseconds before which this user's tokens are cut off, where
+    /// the contract checks `tokens_valid_after`.
+    pub tokens_valid_after_ms: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -48,7 +51,22 @@ struct UserItem {
     email: Email,
     role: Role,
     password_hash: String,
+    #[serde(default)]
+    email_verified: bool,
     created_at: Timestamp,
+    /// Absent on items written before accounts could change.
+    #[serde(default)]
+    updated_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tokens_valid_after_ms: Option<i64>,
+}
+
+/// The one attribute other services may read of a user (their roles are
+/// limited to it): the token cut-off.
+#[derive(Deserialize)]
+struct CutoffItem {
+    #[serde(default)]
+    tokens_valid_after_ms: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -215,7 +233,10 @@ impl UsersTable {
             email: user.email.clone(),
             role: user.role,
             password_hash: password_hash.to_owned(),
+            email_verified: user.email_verified,
             created_at: user.created_at,
+            updated_at: Some(user.updated_at),
+            tokens_valid_after_ms: None,
         };
         let unique = |(pk, sk): (String, String)| UniqueItem {
             pk,
@@ -273,12 +294,70 @@ impl UsersTable {
                         username: record.username,
                         email: record.email,
                         role: record.role,
+                        email_verified: record.email_verified,
                         created_at: record.created_at,
+                        updated_at: record.updated_at.unwrap_or(record.created_at),
                     },
                     password_hash: record.password_hash,
+                    tokens_valid_after_ms: record.tokens_valid_after_ms,
                 })
             })
             .transpose()
+    }
+
+    /// The user's token cut-off alone (`None` for none, or no such user):
+    /// the one read the orders and payments services make of this table.
+    pub async fn tokens_valid_after(&self, id: &UserId) -> Result<Option<i64>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_key(id))))
+            .projection_expression("tokens_valid_after_ms")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::internal("reading a user's token cut-off"))?;
+        match out.item {
+            Some(item) => {
+                let cutoff: CutoffItem = serde_dynamo::from_item(item)
+                    .map_err(Error::internal("decoding a token cut-off"))?;
+                Ok(cutoff.tokens_valid_after_ms)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Replaces the password hash if it is still `old_hash` (so two changes
+    /// at once cannot both apply), and in the same write cuts off every token
+    /// issued before `now`: access tokens where it is checked, and every
+    /// refresh family started before it.
+    pub async fn change_password(
+        &self,
+        user: &UserId,
+        old_hash: &str,
+        new_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        let changed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_key(user))))
+            .update_expression(
+                "SET password_hash = :new, tokens_valid_after_ms = :cutoff, updated_at = :now",
+            )
+            .condition_expression("password_hash = :old")
+            .expression_attribute_values(":new", AttributeValue::S(new_hash.to_owned()))
+            .expression_attribute_values(":old", AttributeValue::S(old_hash.to_owned()))
+            .expression_attribute_values(
+                ":cutoff",
+                AttributeValue::N(now.unix_millis().to_string()),
+            )
+            .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
+            .send()
+            .await;
+        super::unless_refused(changed, "changing a password").map(|out| out.is_some())
     }
 
     /// The account a login name points to. Always two reads, found or not, so
@@ -660,6 +739,26 @@ impl UsersTable {
     /// Ends every family of `user` and marks the moment: tokens issued
     /// before it are refused where the contract checks `tokens_valid_after`.
     pub async fn revoke_all_sessions(&self, user: &UserId, now: Timestamp) -> Result<(), Error> {
+        self.revoke_families(user).await?;
+        let marked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_key(user))))
+            .update_expression("SET tokens_valid_after_ms = :cutoff")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(
+                ":cutoff",
+                AttributeValue::N(now.unix_millis().to_string()),
+            )
+            .send()
+            .await;
+        super::unless_condition_failed(marked, "marking a user's tokens")
+    }
+
+    /// Revokes every family of `user`. After a password change the cut-off
+    /// already refuses them; this is the clean-up that makes it explicit.
+    pub async fn revoke_families(&self, user: &UserId) -> Result<(), Error> {
         let (pk, _) = user_key(user);
         let mut start = None;
         loop {
@@ -686,20 +785,9 @@ impl UsersTable {
             }
             start = page.last_evaluated_key().cloned();
             if start.is_none() {
-                break;
+                return Ok(());
             }
         }
-        let marked = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_key(user))))
-            .update_expression("SET tokens_valid_after = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", AttributeValue::N(now.unix_seconds().to_string()))
-            .send()
-            .await;
-        super::unless_condition_failed(marked, "marking a user's tokens")
     }
 
     /// A cheap read that proves the table answers (for `/health`).

@@ -43,6 +43,16 @@ impl Timestamp {
         self.0.unix_timestamp()
     }
 
+    pub fn unix_millis(&self) -> i64 {
+        (self.0.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    pub fn from_unix_millis(millis: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .ok()
+            .and_then(Self::from_datetime)
+    }
+
     /// Saturates at the ends of the writable range instead of overflowing.
     pub fn plus_seconds(&self, seconds: i64) -> Self {
         let bound = if seconds < 0 { MIN } else { MAX };

@@ -142,7 +142,21 @@ pub struct User {
     pub username: Username,
     pub email: Email,
     pub role: Role,
+    /// Whether the address was proven by a verification link.
+    pub email_verified: bool,
     pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The event type of a password change; its notice mails the owner.
+pub const PASSWORD_CHANGED: &str = "account.password_changed";
+
+/// The data of an account event that mails its owner a notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountNotice {
+    pub user_id: UserId,
+    pub username: Username,
+    pub email: Email,
 }
 
 /// A registration that passed every rule.

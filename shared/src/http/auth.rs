@@ -36,6 +36,7 @@ macro_rules! authenticates {
 }
 authenticates!(
     crate::wiring::UsersApi,
+    crate::wiring::AccountApi,
     crate::wiring::CatalogApi,
     crate::wiring::OrdersApi,
     crate::wiring::PaymentsApi,
@@ -48,6 +49,7 @@ authenticates!(
 pub struct Caller {
     id: UserId,
     role: Role,
+    issued_at_ms: i64,
 }
 
 impl Caller {
@@ -58,6 +60,7 @@ impl Caller {
         Ok(Self {
             id,
             role: claims.role,
+            issued_at_ms: claims.issued_at_ms(),
         })
     }
 
@@ -71,6 +74,13 @@ impl Caller {
 
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// When the caller's token was issued (Unix milliseconds), for the
+    /// `tokens_valid_after` check of the routes that move money or change
+    /// the account.
+    pub fn issued_at_ms(&self) -> i64 {
+        self.issued_at_ms
     }
 }
 

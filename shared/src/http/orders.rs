@@ -5,6 +5,7 @@ use super::list::{PageQuery, page_response};
 use super::{Caller, FromRequest, JsonBody, json, path_id, with_location};
 use crate::cursor::Scope;
 use crate::domain::{LineRequest, Order, OrderId, OrderRequest, ProductId, Quantity};
+use crate::users;
 use crate::wiring::{Idempotent, Listing, OrdersApi};
 use crate::{Error, FieldError};
 use lambda_http::http::StatusCode;
@@ -125,6 +126,7 @@ pub async fn create(
     (caller, keyed, request): (Caller, Option<Keyed>, OrderRequest),
 ) -> Result<Response<Body>, Error> {
     let buyer = caller.id();
+    users::ensure_current(&api.users, buyer, caller.issued_at_ms()).await?;
     let Some(keyed) = keyed else {
         return created(&api.orders.create(buyer, &request, None).await?);
     };

@@ -7,6 +7,7 @@ use crate::Error;
 use crate::domain::OrderId;
 use crate::domain::payment::{PaymentId, PaymentMethod};
 use crate::payments::Charged;
+use crate::users;
 use crate::wiring::{Idempotent, PaymentsApi};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -51,6 +52,7 @@ pub async fn pay(
     (caller, keyed, request): (Caller, Keyed, PaymentRequest),
 ) -> Result<Response<Body>, Error> {
     let (payer, request) = (caller.id(), &request);
+    users::ensure_current(&api.payments.users, payer, caller.issued_at_ms()).await?;
     let work = move |claim| async move {
         api.payments
             .pay(

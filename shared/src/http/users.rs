@@ -1,5 +1,5 @@
 //! `POST /users/register`, `POST /users/login`, `POST /users/token`,
-//! `POST /users/logout`, `GET /users/me`.
+//! `POST /users/logout`, `GET /users/me`, `POST /users/me/password`.
 
 use super::{Caller, FromRequest, JsonBody, SourceIp, json, no_content};
 use crate::Error;
@@ -8,8 +8,8 @@ use crate::auth::refresh::REFRESH_TOKEN_TTL_SECONDS;
 use crate::auth::token::ACCESS_TOKEN_TTL_SECONDS;
 use crate::domain::user::LOGIN_FIELD_MAX;
 use crate::domain::{Email, LoginName, NewUser, Password, User, Username};
-use crate::users::{self, LoggedIn, LoginAttempt, Logout};
-use crate::wiring::{SessionsApi, UsersApi};
+use crate::users::{self, LoggedIn, LoginAttempt, Logout, PasswordChange};
+use crate::wiring::{AccountApi, SessionsApi, UsersApi};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
@@ -214,4 +214,40 @@ pub async fn logout(
 /// `GET /users/me`
 pub async fn me(api: &UsersApi, caller: Caller) -> Result<Response<Body>, Error> {
     json(StatusCode::OK, &users::me(&api.users, caller.id()).await?)
+}
+
+/// The body of `POST /users/me/password`: `{"current_password",
+/// "new_password"}`, the new one under the register rules.
+pub struct NewPassword {
+    pub current: SecretString,
+    pub new: Password,
+}
+
+impl<S> FromRequest<S> for NewPassword {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        let current = body.required("current_password", login_field);
+        let new = body.required("new_password", Password::parse);
+        let (current, new) = body.finish_with(current.zip(new))?;
+        Ok(Self {
+            current: current.into(),
+            new,
+        })
+    }
+}
+
+/// `POST /users/me/password`
+pub async fn change_password(
+    api: &AccountApi,
+    (caller, SourceIp(source_ip), body): (Caller, SourceIp, NewPassword),
+) -> Result<Response<Body>, Error> {
+    let change = PasswordChange {
+        current: body.current,
+        new: body.new,
+        source_ip,
+    };
+    api.accounts
+        .change_password(caller.id(), caller.issued_at_ms(), change)
+        .await?;
+    no_content()
 }

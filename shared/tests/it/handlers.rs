@@ -7,7 +7,7 @@ use common::{event, unique};
 use lambda_http::{Body, Context, Request, RequestExt, Response};
 use serde_json::{Value, json};
 use shared::http::{health, not_found, serve, users};
-use shared::wiring::{HealthApi, SessionsApi, UsersApi};
+use shared::wiring::{AccountApi, HealthApi, SessionsApi, UsersApi};
 
 fn request(mut event: Value, body: Option<Value>) -> Request {
     if let Some(body) = body {
@@ -128,6 +128,52 @@ async fn sample_events_drive_register_login_and_me() {
         (status, problem["code"].as_str()),
         (401, Some("invalid_refresh_token"))
     );
+
+    // The password change event: the new password signs in, the old one and
+    // the token that made the change are cut off.
+    let account = AccountApi::from_env().unwrap();
+    let mut change_event = event("change-password.json");
+    change_event["headers"]["authorization"] =
+        format!("Bearer {}", renewed["access_token"].as_str().unwrap()).into();
+    let change = json!({"current_password": password, "new_password": "difference engine 1822"});
+    let (status, _, _) = parts(
+        serve(
+            request(change_event.clone(), Some(change.clone())),
+            &account,
+            users::change_password,
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(status, 204);
+    let (status, problem, _) = parts(
+        serve(
+            request(change_event, Some(change)),
+            &account,
+            users::change_password,
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    for (candidate, expected) in [(password, 401), ("difference engine 1822", 200)] {
+        let (status, _, _) = parts(
+            serve(
+                request(
+                    event("login.json"),
+                    Some(json!({"username": name, "password": candidate})),
+                ),
+                &login,
+                users::login,
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(status, expected, "{candidate}");
+    }
 }
 
 #[tokio::test]

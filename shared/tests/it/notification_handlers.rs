@@ -1,5 +1,6 @@
 //! The queue consumer, with SQS event fixtures: partial batch failures, one
-//! mail per event, a failing send retried.
+//! mail per event (payment confirmations and account notices), a failing
+//! send retried.
 
 use crate::common;
 
@@ -209,4 +210,42 @@ async fn a_live_lease_blocks_a_second_sender_and_an_expired_one_does_not() {
             .unwrap(),
         Claim::Skip(NotificationStatus::Sent)
     ));
+}
+
+#[tokio::test]
+async fn a_password_change_notice_is_mailed_once_in_text_and_html() {
+    let notifier = Notifier::from_env().unwrap();
+    let name = unique("notice");
+    let email = format!("{name}@example.com");
+    let event_id = ulid::Ulid::new().to_string();
+    let body = json!({
+        "type": "account.password_changed",
+        "id": event_id,
+        "time": "2026-12-07T12:00:00.000Z",
+        "data": {"user_id": ulid::Ulid::new().to_string(), "username": name, "email": email},
+    });
+    let record = |n: usize| json!({"messageId": format!("m-{n}-{event_id}"), "body": body.to_string(), "eventSource": "aws:sqs"});
+    let response = notifier
+        .handle_batch(batch(vec![record(1), record(2)]))
+        .await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "{:?}",
+        response.batch_item_failures
+    );
+    let mails = mails_to(&email).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["subject"], "Your ferrocart password was changed");
+    let text = mails[0]["body"].as_str().unwrap();
+    assert!(
+        text.contains(&name) && text.contains("signed out"),
+        "{text}"
+    );
+    let table = NotificationsTable::new(
+        aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().expect("the SDK configuration")),
+        env("NOTIFICATIONS_TABLE"),
+    );
+    let stored = table.get(&event_id).await.unwrap().unwrap();
+    assert_eq!(stored.status, NotificationStatus::Sent);
+    assert_eq!(stored.recipient.as_str(), email);
 }

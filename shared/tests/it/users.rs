@@ -10,8 +10,9 @@ use shared::auth::token::{generate_key_pair, jwk_set};
 use shared::auth::{PasswordHasher, TokenSigner, TokenVerifier};
 use shared::aws::users_table::Admission;
 use shared::domain::throttle::{LoginThrottle, Subject};
-use shared::domain::{LoginName, NewUser, Role, Timestamp};
+use shared::domain::{LoginName, NewUser, Password, Role, Timestamp};
 use shared::users::{self, LoginAttempt};
+use shared::wiring::AccountApi;
 use std::time::Duration;
 
 fn signer_and_verifier() -> (TokenSigner, TokenVerifier) {
@@ -506,5 +507,162 @@ async fn logout_ends_one_session_or_all_of_them() {
             matches!(ended, Err(Error::InvalidRefreshToken)),
             "{ended:?}"
         );
+    }
+}
+
+fn issued_ms(verifier: &TokenVerifier, session: &users::LoggedIn) -> i64 {
+    verifier
+        .verify(session.access_token.expose_secret())
+        .unwrap()
+        .issued_at_ms()
+}
+
+fn change(current: &str, new: &str) -> users::PasswordChange {
+    users::PasswordChange {
+        current: current.into(),
+        new: Password::parse(new).unwrap(),
+        source_ip: "192.0.2.60".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_password_change_cuts_off_every_older_token_and_family() {
+    let accounts = AccountApi::from_env().unwrap().accounts;
+    let (table, hasher) = (accounts.users.clone(), PasswordHasher::new());
+    let (signer, verifier) = signer_and_verifier();
+    let name = registered(&table, &hasher).await;
+    let login = |password: &'static str| {
+        let (table, hasher, signer, name) = (&table, &hasher, &signer, &name);
+        async move {
+            users::login(
+                table,
+                hasher,
+                &LoginThrottle::default(),
+                signer,
+                attempt(name, password, "192.0.2.60"),
+            )
+            .await
+        }
+    };
+    let (a, b) = (
+        login(PASSWORD).await.unwrap(),
+        login(PASSWORD).await.unwrap(),
+    );
+    let me = a.user.id.clone();
+    users::ensure_current(&table, &me, issued_ms(&verifier, &a))
+        .await
+        .unwrap();
+
+    let wrong = accounts
+        .change_password(
+            &me,
+            issued_ms(&verifier, &a),
+            change("not it at all", "x1 new passphrase"),
+        )
+        .await;
+    assert!(matches!(wrong, Err(Error::InvalidCredentials)), "{wrong:?}");
+
+    const NEW: &str = "a brand new passphrase";
+    accounts
+        .change_password(&me, issued_ms(&verifier, &a), change(PASSWORD, NEW))
+        .await
+        .unwrap();
+    // Every older access token is refused where the cut-off is checked, and
+    // every older refresh family at once.
+    let old = users::ensure_current(&table, &me, issued_ms(&verifier, &b)).await;
+    assert!(matches!(old, Err(Error::Unauthorized(_))), "{old:?}");
+    let a_issued = issued_ms(&verifier, &a);
+    for token in [a.refresh_token, b.refresh_token] {
+        let ended = users::refresh(&table, &signer, token).await;
+        assert!(
+            matches!(ended, Err(Error::InvalidRefreshToken)),
+            "{ended:?}"
+        );
+    }
+    let again = accounts
+        .change_password(&me, a_issued, change(NEW, "yet another passphrase"))
+        .await;
+    assert!(matches!(again, Err(Error::Unauthorized(_))), "{again:?}");
+    let refused = login(PASSWORD).await;
+    assert!(
+        matches!(refused, Err(Error::InvalidCredentials)),
+        "{refused:?}"
+    );
+
+    // A login after the change, even within the same second, is current.
+    let fresh = login(NEW).await.unwrap();
+    users::ensure_current(&table, &me, issued_ms(&verifier, &fresh))
+        .await
+        .unwrap();
+    users::refresh(&table, &signer, fresh.refresh_token)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_cut_off_alone_ends_a_family_whose_revocation_has_not_run() {
+    let (table, hasher) = (users_table().await, PasswordHasher::new());
+    let (signer, _) = signer_and_verifier();
+    let session = logged_in(&table, &hasher, &signer).await;
+    let stored = table.get_user(&session.user.id).await.unwrap().unwrap();
+    // The write of a password change, as if its function died before the
+    // families were revoked.
+    assert!(
+        table
+            .change_password(
+                &session.user.id,
+                &stored.password_hash,
+                &stored.password_hash,
+                Timestamp::now()
+            )
+            .await
+            .unwrap()
+    );
+    let ended = users::refresh(&table, &signer, session.refresh_token).await;
+    assert!(
+        matches!(ended, Err(Error::InvalidRefreshToken)),
+        "{ended:?}"
+    );
+    // The write is conditioned on the hash it replaces.
+    assert!(
+        !table
+            .change_password(&session.user.id, "$argon2id$other", "x", Timestamp::now())
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn of_two_concurrent_password_changes_exactly_one_applies() {
+    let accounts = std::sync::Arc::new(AccountApi::from_env().unwrap().accounts);
+    let (table, hasher) = (accounts.users.clone(), PasswordHasher::new());
+    let (signer, verifier) = signer_and_verifier();
+    let session = logged_in(&table, &hasher, &signer).await;
+    let issued = issued_ms(&verifier, &session);
+    let changes = ["first new passphrase", "second new passphrase"].map(|new| {
+        let (accounts, me) = (accounts.clone(), session.user.id.clone());
+        tokio::spawn(async move {
+            accounts
+                .change_password(&me, issued, change(PASSWORD, new))
+                .await
+                .map(|()| new)
+        })
+    });
+    let mut applied = Vec::new();
+    for outcome in futures::future::join_all(changes).await {
+        match outcome.unwrap() {
+            Ok(new) => applied.push(new),
+            Err(Error::InvalidCredentials | Error::Unauthorized(_)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(applied.len(), 1, "{applied:?}");
+    let stored = table.get_user(&session.user.id).await.unwrap().unwrap();
+    for new in ["first new passphrase", "second new passphrase"] {
+        let matches = hasher
+            .verify(Some(stored.password_hash.clone()), new.into())
+            .await
+            .unwrap();
+        assert_eq!(matches, new == applied[0], "{new}");
     }
 }

@@ -13,7 +13,9 @@ fn user(name: &str, email: &str) -> User {
         username: Username::parse(name).unwrap(),
         email: Email::parse(email).unwrap(),
         role: Role::Customer,
+        email_verified: false,
         created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
     }
 }
 

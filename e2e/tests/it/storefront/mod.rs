@@ -5,6 +5,7 @@
 //! 1280 px into `target/screenshots/`, and no page may log an error (a CSP
 //! violation is one).
 
+mod account;
 mod admin;
 mod catalogue;
 mod checkout;
