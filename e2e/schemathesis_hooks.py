@@ -21,11 +21,6 @@ demo catalogue, which the tests after this one order from; the ids come in
 FERROCART_PROTECTED_PRODUCTS) go to an id that names no product instead, and
 are answered 404. Schemathesis finds those ids in the spec's examples and in
 listings; the run changes and archives the products it creates itself.
-
-`POST /users/logout {"all": true}` goes out with the token of an account of
-its own (FERROCART_THROWAWAY_TOKEN): with the run's token it would cut off
-that token on the routes that move money, and every order and payment after
-it would be a `401`, testing nothing else.
 """
 
 import itertools
@@ -36,7 +31,6 @@ import schemathesis
 _requests = itertools.count()
 _protected = frozenset(filter(None, os.environ.get("FERROCART_PROTECTED_PRODUCTS", "").split(",")))
 _NO_PRODUCT = "00000000000000000000000000"
-_THROWAWAY = os.environ.get("FERROCART_THROWAWAY_TOKEN")
 
 
 @schemathesis.hook
@@ -48,19 +42,6 @@ def before_call(context, case, kwargs):
         and case.path_parameters.get("id") in _protected
     ):
         case.path_parameters["id"] = _NO_PRODUCT
-    if (
-        _THROWAWAY
-        and str(case.method).upper() == "POST"
-        and case.path == "/users/logout"
-        and isinstance(case.body, dict)
-        and case.body.get("all") is True
-    ):
-        bearer = f"Bearer {_THROWAWAY}"
-        if case.headers is None:
-            case.headers = {}
-        case.headers["Authorization"] = bearer
-        if isinstance(kwargs.get("headers"), dict):
-            kwargs["headers"]["Authorization"] = bearer
     if isinstance(case.body, (bytes, bytearray)):
         try:
             bytes(case.body).decode("utf-8")

@@ -5,6 +5,7 @@
 import { el, show, navigate, status, dateTime } from "./dom.js";
 import { api, auth, ApiError } from "./api.js";
 import { form, localProblem, problemView } from "./forms.js";
+import { addressBook } from "./addresses.js";
 import { cart } from "./cart.js";
 
 async function signIn(login, password) {
@@ -83,7 +84,8 @@ function ended(why) {
   navigate(`/shop/sign-in?ended=${why}&next=/shop/account`, { replace: true });
 }
 
-/** `/shop/account`: who you are, a password change, sign out everywhere. */
+/** `/shop/account`: who you are, your addresses, a password change, sign
+ * out everywhere. */
 export async function accountPage() {
   const said = status("Loading your account…");
   show("Your account", el("h1", {}, "Your account"), said);
@@ -129,7 +131,9 @@ export async function accountPage() {
       everywhere.disabled = false;
     }
   });
+  const book = addressBook();
   said.replaceWith(details,
+    book.section,
     el("section", { class: "account-part", "aria-labelledby": "password-title" },
       el("h2", { id: "password-title" }, "Change your password"),
       el("p", {}, "Every device signed in to this account is signed out, this one too, and a notice goes to your e-mail address."),
@@ -138,6 +142,7 @@ export async function accountPage() {
       el("h2", { id: "sessions-title" }, "Signed in somewhere else?"),
       el("p", {}, "Ends every session of this account, on every device."),
       everywhere, everywhereBox));
+  await book.ready;
 }
 
 /** The header's links: the cart with its count, and the account. */

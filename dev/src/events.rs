@@ -27,10 +27,12 @@ pub fn expected_status(function: &str) -> Option<u16> {
     Some(match function {
         "health" | "openapi" | "login" | "me" | "list-products" | "get-product"
         | "update-product" | "list-orders" | "get-order" | "cancel-order" | "get-payment"
-        | "get-notification" | "list-notifications" => 200,
-        "register" | "create-product" | "create-order" | "process-payment" => 201,
+        | "get-notification" | "list-notifications" | "list-addresses" | "update-address" => 200,
+        "register" | "create-product" | "create-order" | "process-payment" | "create-address" => {
+            201
+        }
         "enqueue-notification" => 202,
-        "delete-product" | "change-password" => 204,
+        "delete-product" | "change-password" | "delete-address" => 204,
         "not-found" => 404,
         _ => return None,
     })
@@ -179,6 +181,9 @@ struct Fixtures {
     customer: String,
     /// An account of its own for change-password: its token and password.
     changer: (String, String),
+    /// The address events' account: its token, the address to change and
+    /// the one to delete.
+    addresses: (String, String, String),
     customer_email: String,
     patched: (String, String),
     deleted: String,
@@ -215,21 +220,44 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
     )
     .await?;
     let customer = api.login(&username, &password).await?;
+    // A new account's token, with the customer's password.
+    let fresh_account = async |prefix: &str| -> Result<String> {
+        let tag = unique();
+        let name = format!("{prefix}_{}", &tag[tag.len() - 10..]);
+        let body = json!({"username": name, "email": format!("{prefix}+{tag}@example.com"), "password": password});
+        api.expect(
+            Method::POST,
+            "/users/register",
+            None,
+            Some(&body),
+            &[],
+            &[201],
+        )
+        .await?;
+        api.login(&name, &password).await
+    };
     // change-password's account: a change ends every session of the
     // account it changes, so it is not the customer the other events use.
-    let tag = unique();
-    let changer_name = format!("changer_{}", &tag[tag.len() - 10..]);
-    let changer = json!({"username": changer_name, "email": format!("changer+{tag}@example.com"), "password": password});
-    api.expect(
-        Method::POST,
-        "/users/register",
-        None,
-        Some(&changer),
-        &[],
-        &[201],
-    )
-    .await?;
-    let changer = (api.login(&changer_name, &password).await?, password.clone());
+    let changer = (fresh_account("changer").await?, password.clone());
+    // The address events' account, fresh each time: an account holds at most
+    // ten addresses, and these events add one each run.
+    let owner = fresh_account("book").await?;
+    let address = body_of(get("create-address")?, "create-address")?;
+    let mut saved = Vec::new();
+    for _ in 0..2 {
+        let answer = api
+            .expect(
+                Method::POST,
+                "/users/me/addresses",
+                Some(&owner),
+                Some(&address),
+                &[],
+                &[201],
+            )
+            .await?;
+        saved.push(text(&answer.body, "id")?);
+    }
+    let addresses = (owner, saved[0].clone(), saved[1].clone());
 
     let product_body = body_of(get("create-product")?, "create-product")?;
     let create_product = async || -> Result<Answer> {
@@ -301,6 +329,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         admin,
         customer,
         changer,
+        addresses,
         customer_email,
         patched,
         deleted,
@@ -381,6 +410,18 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
                 body["username"] = json!(format!("shopper_{}", &tag[tag.len() - 10..]));
                 body["email"] = json!(format!("shopper+{tag}@example.com"));
                 set_body(event, &body);
+            }
+            "list-addresses" | "create-address" => {
+                event["headers"]["authorization"] = json!(format!("Bearer {}", f.addresses.0));
+            }
+            "update-address" | "delete-address" => {
+                event["headers"]["authorization"] = json!(format!("Bearer {}", f.addresses.0));
+                let id = if name == "update-address" {
+                    &f.addresses.1
+                } else {
+                    &f.addresses.2
+                };
+                set_path_id(event, id);
             }
             "change-password" => {
                 event["headers"]["authorization"] = json!(format!("Bearer {}", f.changer.0));

@@ -67,6 +67,13 @@ pub enum Error {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("user not found")]
     UserNotFound,
+    #[error("the address book is full")]
+    AddressLimit,
+    #[error("address not found")]
+    AddressNotFound,
+    /// A read-modify-write lost to concurrent writes every time it tried.
+    #[error("the record kept changing under concurrent edits")]
+    EditConflict,
     #[error("invalid cursor")]
     InvalidCursor,
     #[error("product not found")]

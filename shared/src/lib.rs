@@ -2,7 +2,7 @@
 //!
 //! - [`domain`]: types and rules, no I/O and no AWS types; every value type
 //!   is made by its `parse`, so an invalid one cannot exist;
-//! - the use cases, one module per service: [`users`], [`catalog`],
+//! - the use cases, one module per service: [`users`], [`addresses`], [`catalog`],
 //!   [`orders`], [`payments`], [`notifications`], and the scheduled
 //!   [`sweepers`];
 //! - [`auth`]: password hashing and access tokens; [`cursor`] and
@@ -15,6 +15,7 @@
 //!   to its problem document, each in one place;
 //! - [`telemetry`]: JSON logs.
 
+pub mod addresses;
 pub mod auth;
 pub mod aws;
 pub mod catalog;

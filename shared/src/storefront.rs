@@ -26,6 +26,7 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
     source!("api.js", JS),
     source!("forms.js", JS),
     source!("cart.js", JS),
+    source!("addresses.js", JS),
     source!("account.js", JS),
     source!("catalogue.js", JS),
     source!("orders.js", JS),
@@ -109,7 +110,12 @@ impl Site {
                 }
             }
         }
-        let manifest = serde_json::json!({ "pictures": pictures, "categories": categories });
+        let manifest = serde_json::json!({
+            "pictures": pictures,
+            "categories": categories,
+            // The address form's countries: the list the API checks against.
+            "countries": crate::domain::address::country_codes(),
+        });
         // `<` never appears raw inside the script element that holds it.
         let manifest = manifest.to_string().replace('<', "\\u003c");
         // The modules app.js imports, announced up front: the browser fetches

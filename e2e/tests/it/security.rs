@@ -22,6 +22,20 @@ fn protected_routes() -> Vec<(&'static str, String, Option<Value>)> {
     vec![
         ("GET", "/users/me".into(), None),
         ("POST", "/users/logout".into(), Some(json!({"all": true}))),
+        ("GET", "/users/me/addresses".into(), None),
+        (
+            "POST",
+            "/users/me/addresses".into(),
+            Some(
+                json!({"name": "a", "line1": "b", "city": "c", "postal_code": "1", "country": "US"}),
+            ),
+        ),
+        (
+            "PATCH",
+            format!("/users/me/addresses/{NO_SUCH_ID}"),
+            Some(json!({"name": "a"})),
+        ),
+        ("DELETE", format!("/users/me/addresses/{NO_SUCH_ID}"), None),
         (
             "POST",
             "/users/me/password".into(),
@@ -801,6 +815,8 @@ async fn bodies_over_64_kib_are_413_on_every_route() {
         ("POST", "/users/login".into()),
         ("GET", "/users/me".into()),
         ("POST", "/users/me/password".into()),
+        ("POST", "/users/me/addresses".into()),
+        ("PATCH", format!("/users/me/addresses/{NO_SUCH_ID}")),
         ("GET", "/products".into()),
         ("POST", "/products".into()),
         ("PATCH", format!("/products/{NO_SUCH_ID}")),

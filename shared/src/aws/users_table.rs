@@ -6,6 +6,7 @@
 use super::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::Error;
 use crate::auth::refresh::REFRESH_TOKEN_TTL_SECONDS;
+use crate::domain::address::{Address, AddressBook};
 use crate::domain::throttle::{LoginThrottle, Subject, hour_window};
 use crate::domain::{Email, Role, Timestamp, User, UserId, Username};
 use aws_sdk_dynamodb::Client;
@@ -59,6 +60,14 @@ struct UserItem {
     updated_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tokens_valid_after_ms: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AddressBookItem {
+    pk: String,
+    sk: String,
+    addresses: Vec<Address>,
+    version: u64,
 }
 
 /// The one attribute other services may read of a user (their roles are
@@ -143,6 +152,11 @@ pub enum CreateUserError {
 
 fn user_key(id: &UserId) -> (String, String) {
     (format!("USER#{id}"), "USER".into())
+}
+/// One item holds a user's whole address book (at most ten), so every rule
+/// over the book is checked in memory and stored in one conditional write.
+fn address_book_key(id: &UserId) -> (String, String) {
+    (format!("USER#{id}"), "ADDRESSES".into())
 }
 fn username_key(key: &str) -> (String, String) {
     (format!("USERNAME#{key}"), "USERNAME".into())
@@ -358,6 +372,52 @@ impl UsersTable {
             .send()
             .await;
         super::unless_refused(changed, "changing a password").map(|out| out.is_some())
+    }
+
+    /// The user's address book (empty, version 0, if never stored).
+    pub async fn address_book(&self, user: &UserId) -> Result<AddressBook, Error> {
+        match self.get(address_book_key(user)).await? {
+            Some(item) => {
+                let stored: AddressBookItem = serde_dynamo::from_item(item)
+                    .map_err(Error::internal("decoding an address book"))?;
+                Ok(AddressBook {
+                    addresses: stored.addresses,
+                    version: stored.version,
+                })
+            }
+            None => Ok(AddressBook::default()),
+        }
+    }
+
+    /// Stores the book if it is still at the version it was read at; `false`
+    /// when another change stored a newer one first.
+    pub async fn store_address_book(
+        &self,
+        user: &UserId,
+        book: &AddressBook,
+    ) -> Result<bool, Error> {
+        let (pk, sk) = address_book_key(user);
+        let item = AddressBookItem {
+            pk,
+            sk,
+            addresses: book.addresses.clone(),
+            version: book.version + 1,
+        };
+        let item =
+            serde_dynamo::to_item(&item).map_err(Error::internal("encoding an address book"))?;
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let put = if book.version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :read")
+                .expression_attribute_values(":read", AttributeValue::N(book.version.to_string()))
+        };
+        let stored = put.send().await;
+        super::unless_refused(stored, "storing an address book").map(|out| out.is_some())
     }
 
     /// The account a login name points to. Always two reads, found or not, so

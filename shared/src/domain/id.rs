@@ -43,6 +43,11 @@ ulid_id!(
     "a product id"
 );
 ulid_id!(
+    /// A saved address's id.
+    AddressId,
+    "an address id"
+);
+ulid_id!(
     /// An order's id.
     OrderId,
     "an order id"

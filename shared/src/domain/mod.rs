@@ -4,6 +4,7 @@
 #[macro_use]
 mod newtype;
 
+pub mod address;
 pub mod clock;
 pub mod id;
 pub mod money;
@@ -15,7 +16,7 @@ pub mod throttle;
 pub mod user;
 
 pub use clock::Timestamp;
-pub use id::{OrderId, PaymentId, ProductId, UserId};
+pub use id::{AddressId, OrderId, PaymentId, ProductId, UserId};
 pub use money::Cents;
 pub use order::{LineRequest, Order, OrderLine, OrderRequest, OrderStatus, Quantity};
 pub use product::{

@@ -8,6 +8,7 @@
 //! becomes its problem document in [`problem`], and every response carries
 //! `x-request-id`.
 
+pub mod addresses;
 pub mod auth;
 pub mod body;
 pub mod health;

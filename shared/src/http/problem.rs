@@ -123,6 +123,24 @@ impl From<&Error> for Problem {
                 "user_not_found",
                 "The account of this token no longer exists.",
             ),
+            Error::AddressLimit => Problem::new(
+                S::CONFLICT,
+                "address_limit",
+                format!(
+                    "An account holds at most {} addresses. Delete one first.",
+                    crate::domain::address::MAX_ADDRESSES
+                ),
+            ),
+            Error::AddressNotFound => Problem::new(
+                S::NOT_FOUND,
+                "address_not_found",
+                "You have no address with this id.",
+            ),
+            Error::EditConflict => Problem::new(
+                S::CONFLICT,
+                "edit_conflict",
+                "The address book changed while this change was applied. Send it again.",
+            ),
             Error::InvalidCursor => Problem::new(
                 S::BAD_REQUEST,
                 "invalid_cursor",
@@ -290,6 +308,9 @@ mod tests {
                 "too_many_attempts",
             ),
             (Error::UserNotFound, 404, "user_not_found"),
+            (Error::AddressLimit, 409, "address_limit"),
+            (Error::AddressNotFound, 404, "address_not_found"),
+            (Error::EditConflict, 409, "edit_conflict"),
             (Error::InvalidCursor, 400, "invalid_cursor"),
             (Error::ProductNotFound, 404, "product_not_found"),
             (Error::PreconditionRequired, 428, "precondition_required"),

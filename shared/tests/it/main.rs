@@ -1,6 +1,7 @@
 //! The crate's integration tests, one binary (each test binary links the
 //! AWS SDK). Most run against the local stack that `make test` starts.
 
+mod addresses;
 mod common;
 mod handlers;
 mod notification_handlers;

@@ -1,6 +1,6 @@
-//! The account page in the browser: a password change (its mistakes shown
-//! at their fields, then every session ended and the new password the only
-//! one that signs in) and signing out everywhere.
+//! The account page in the browser: the address book, a password change
+//! (its mistakes shown at their fields, then every session ended and the new
+//! password the only one that signs in) and signing out everywhere.
 
 use super::*;
 
@@ -122,4 +122,89 @@ async fn signing_out_everywhere_ends_the_other_devices_too() {
     // The account page, bookmarked, asks to sign in.
     open(&b, "/shop/account").await;
     wait_for_text(&b, "h1", "Sign in or create an account").await;
+}
+
+#[tokio::test]
+async fn a_shopper_keeps_an_address_book_on_the_account_page() {
+    let b = browser().await;
+    open(&b, "/shop/sign-in").await;
+    let (name, _) = sign_up(&b).await;
+    click(&b, "#account-link").await;
+    wait_for_part(&b, "#addresses-status", "No address saved yet").await;
+
+    // A mistake is shown at its field; nothing is saved.
+    fill(&b, "#add-address input[name=name]", "Ada Lovelace").await;
+    fill(&b, "#add-address input[name=line1]", "12 St James's Square").await;
+    fill(&b, "#add-address input[name=city]", "London").await;
+    fill(&b, "#add-address input[name=postal_code]", "SW1Y_4JH").await;
+    find(&b, "#add-address select[name=country] option[value=GB]")
+        .await
+        .click()
+        .await
+        .expect("choose the United Kingdom");
+    click(&b, "#add-address button[type=submit]").await;
+    wait_for_shown(&b, "#add-address [data-field=postal_code] .field-error").await;
+    check_page(&b, "address-problem").await;
+    fill(&b, "#add-address input[name=postal_code]", "SW1Y 4JH").await;
+    click(&b, "#add-address button[type=submit]").await;
+    wait_for_part(&b, "#addresses-status", "1 of 10 addresses saved").await;
+    wait_for_part(&b, "#addresses .address", "SW1Y 4JH").await;
+    wait_for_part(&b, "#addresses .address .badge", "Default address").await;
+
+    // A second address, made the default; then the first is edited.
+    fill(&b, "#add-address input[name=name]", "Ada at work").await;
+    fill(&b, "#add-address input[name=line1]", "1 Analytical Row").await;
+    fill(&b, "#add-address input[name=city]", "Cambridge").await;
+    fill(&b, "#add-address input[name=postal_code]", "CB2 1TN").await;
+    click(&b, "#add-address button[type=submit]").await;
+    wait_for_part(&b, "#addresses-status", "2 of 10 addresses saved").await;
+    click(&b, "#addresses .address:nth-child(2) .make-default").await;
+    wait_for_part(
+        &b,
+        "#addresses .address:nth-child(2) .badge",
+        "Default address",
+    )
+    .await;
+    assert_eq!(wait_for_count(&b, "#addresses .badge", 1).await, 1);
+    click(&b, "#addresses .address:nth-child(1) .edit").await;
+    fill(
+        &b,
+        "#addresses .address:nth-child(1) input[name=line2]",
+        "Flat 2",
+    )
+    .await;
+    click(&b, "#addresses .address:nth-child(1) button[type=submit]").await;
+    wait_for_part(&b, "#addresses .address:nth-child(1)", "Flat 2").await;
+    for shown in texts(&b, "#addresses .address").await {
+        assert!(
+            !shown.contains("null") && !shown.contains("undefined"),
+            "{shown}"
+        );
+    }
+    check_page(&b, "addresses").await;
+
+    // What the page shows is what the API holds.
+    let api_token = post(
+        "/users/login",
+        &json!({"username": name, "password": PASSWORD}),
+    )
+    .await;
+    let access = api_token.body["access_token"].as_str().expect("a token");
+    let stored = get("/users/me/addresses", Some(access)).await;
+    let items = stored.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{}", stored.text);
+    assert_eq!(
+        (items[0]["line2"].as_str(), items[0]["country"].as_str()),
+        (Some("Flat 2"), Some("GB"))
+    );
+    assert_eq!(
+        (
+            items[0]["is_default"].as_bool(),
+            items[1]["is_default"].as_bool()
+        ),
+        (Some(false), Some(true))
+    );
+
+    click(&b, "#addresses .address:nth-child(1) .delete").await;
+    wait_for_part(&b, "#addresses-status", "1 of 10 addresses saved").await;
 }
