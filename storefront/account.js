@@ -68,13 +68,15 @@ export function signInPage(params) {
   const notice = ENDED[params.get("ended")];
   show("Sign in", el("h1", {}, "Sign in or create an account"),
     notice ? el("p", { class: "notice", role: "status", id: "session-ended" }, notice) : null,
-    authPanel(() => navigate(target, { replace: true })));
+    authPanel(() => navigate(target, { replace: true })),
+    el("p", {}, el("a", { href: "/shop/forgot", id: "forgot-link" }, "Forgotten your password?")));
 }
 
 /** Why every session ended, said on the sign-in page (by a fixed key, so a
  * link cannot put words of its own on the page). */
 const ENDED = {
   password: "Your password was changed and every device was signed out. Sign in with the new password.",
+  reset: "Your new password is set and every device was signed out. Sign in with it.",
   everywhere: "Every device was signed out, this one included.",
 };
 

@@ -105,6 +105,13 @@ export const auth = {
   ended() {
     endHere();
   },
+  /** The shopper's address was just confirmed. */
+  verified() {
+    if (session) {
+      session.user = { ...session.user, email_verified: true };
+      changed();
+    }
+  },
   /** On load: back in with the tab's refresh token, if it has one. */
   restore: refresh,
   /** Runs `f` whenever someone signs in or out. */

@@ -9,6 +9,8 @@ import { accountPage, drawNav, signInPage } from "./account.js";
 import { catalogue, productPage } from "./catalogue.js";
 import { cartPage, orderPage, ordersPage } from "./orders.js";
 import { adminProducts, adminProduct, adminNewProduct } from "./admin.js";
+import { drawReminder, verifyPage } from "./verify.js";
+import { forgotPage, resetPage } from "./recovery.js";
 
 function notFound() {
   show("Not found",
@@ -30,6 +32,9 @@ const routes = [
   [/^\/shop\/products\/([^/]+)$/, (url, id) => productPage(id, notFound)],
   [/^\/shop\/cart$/, () => cartPage()],
   [/^\/shop\/sign-in$/, (url) => signInPage(url.searchParams)],
+  [/^\/shop\/verify$/, () => verifyPage()],
+  [/^\/shop\/forgot$/, () => forgotPage()],
+  [/^\/shop\/reset$/, () => resetPage()],
   [/^\/shop\/account$/, signedIn(() => accountPage())],
   [/^\/shop\/orders$/, signedIn(() => ordersPage())],
   [/^\/shop\/orders\/([^/]+)$/, signedIn((url, id) => orderPage(id, notFound))],
@@ -51,6 +56,7 @@ async function route() {
 
 setRouter(route);
 auth.watch(drawNav);
+auth.watch(drawReminder);
 cart.watch(drawNav);
 
 // Same-origin links inside the shop change the view without a reload.

@@ -31,7 +31,9 @@ pub fn expected_status(function: &str) -> Option<u16> {
         "register" | "create-product" | "create-order" | "process-payment" | "create-address" => {
             201
         }
-        "enqueue-notification" => 202,
+        "enqueue-notification" | "resend-verification" | "request-password-reset" => 202,
+        // Their tokens are a sample's: only a mailed link holds a live one.
+        "verify-email" | "confirm-password-reset" => 400,
         "delete-product" | "change-password" | "delete-address" => 204,
         "not-found" => 404,
         _ => return None,
@@ -181,6 +183,8 @@ struct Fixtures {
     customer: String,
     /// An account of its own for change-password: its token and password.
     changer: (String, String),
+    /// A new account, unverified, for resend-verification (three an hour).
+    resender: String,
     /// The address events' account: its token, the address to change and
     /// the one to delete.
     addresses: (String, String, String),
@@ -239,6 +243,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
     // change-password's account: a change ends every session of the
     // account it changes, so it is not the customer the other events use.
     let changer = (fresh_account("changer").await?, password.clone());
+    let resender = fresh_account("resend").await?;
     // The address events' account, fresh each time: an account holds at most
     // ten addresses, and these events add one each run.
     let owner = fresh_account("book").await?;
@@ -329,6 +334,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         admin,
         customer,
         changer,
+        resender,
         addresses,
         customer_email,
         patched,
@@ -422,6 +428,15 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
                     &f.addresses.2
                 };
                 set_path_id(event, id);
+            }
+            "request-password-reset" => {
+                // A new address each time: five requests an hour per address.
+                let mut body = body_of(event, name)?;
+                body["email"] = json!(format!("reset+{}@example.com", unique()));
+                set_body(event, &body);
+            }
+            "resend-verification" => {
+                event["headers"]["authorization"] = json!(format!("Bearer {}", f.resender));
             }
             "change-password" => {
                 event["headers"]["authorization"] = json!(format!("Bearer {}", f.changer.0));

@@ -101,6 +101,8 @@ impl Options {
                 ("LOGIN_BACKOFF_MAX_SECONDS".into(), "8".into()),
                 // The outbox test waits for the sweeper; no need to wait a minute.
                 ("PAYMENT_EVENT_GRACE_SECONDS".into(), "1".into()),
+                // Every test and Schemathesis ask for resets from 127.0.0.1.
+                ("PASSWORD_RESETS_PER_IP_PER_HOUR".into(), "500".into()),
             ],
             schedule_every: Duration::from_secs(2),
             schemathesis: true,
@@ -382,6 +384,11 @@ impl Stack {
         function_env.push(("CURSOR_SECRET".into(), keys.cursor_secret.clone()));
         function_env.push(("IDEMPOTENCY_SECRET".into(), keys.idempotency_secret.clone()));
         function_env.push(("SENDER_EMAIL".into(), SENDER_EMAIL.into()));
+        // The links in mails lead to this stack's storefront.
+        function_env.push((
+            "SHOP_URL".into(),
+            format!("http://127.0.0.1:{}", options.api_port),
+        ));
         for (id, url) in &queue_urls {
             function_env.push((format!("{}_URL", screaming(id)), url.clone()));
         }

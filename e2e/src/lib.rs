@@ -172,6 +172,12 @@ pub async fn admin_token() -> String {
 
 /// The mails the SES emulator accepted for `recipient`, as it lists them.
 pub async fn mails_to(recipient: &str) -> Vec<Value> {
+    mails_about(recipient, "").await
+}
+
+/// Those of them whose subject contains `about` (an account's address also
+/// gets its verification link, so a test of another mail names its own).
+pub async fn mails_about(recipient: &str, about: &str) -> Vec<Value> {
     let url = format!(
         "{}/moto-api/data.json",
         std::env::var("AWS_ENDPOINT_URL_SES").expect("make test sets AWS_ENDPOINT_URL_SES")
@@ -189,20 +195,48 @@ pub async fn mails_to(recipient: &str) -> Vec<Value> {
         .into_iter()
         .flatten()
         .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
+        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(about)))
         .cloned()
         .collect()
 }
 
 /// Waits up to 30 s until at least `at_least` mails reached `recipient`.
 pub async fn wait_for_mails(recipient: &str, at_least: usize) -> Vec<Value> {
+    wait_for_mails_about(recipient, "", at_least).await
+}
+
+/// Waits up to 30 s until at least `at_least` mails about `about` reached `recipient`.
+pub async fn wait_for_mails_about(recipient: &str, about: &str, at_least: usize) -> Vec<Value> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let mails = mails_to(recipient).await;
+        let mails = mails_about(recipient, about).await;
         if mails.len() >= at_least || std::time::Instant::now() > deadline {
             return mails;
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
+}
+
+/// The subject of every order confirmation has this.
+pub const CONFIRMED: &str = "is confirmed";
+/// The subject of the mail with a verification link.
+pub const VERIFY_SUBJECT: &str = "Confirm your ferrocart e-mail address";
+
+/// The token of the newest mailed link to `/shop/<page>#token=` for
+/// `recipient`, waiting for the `nth` such mail (1-based).
+pub async fn mailed_token(recipient: &str, about: &str, page: &str, nth: usize) -> String {
+    let mails = wait_for_mails_about(recipient, about, nth).await;
+    assert!(
+        mails.len() >= nth,
+        "{nth} mails about {about:?} to {recipient}: {mails:?}"
+    );
+    let text = mails[nth - 1]["body"].as_str().expect("a body");
+    let marker = format!("/shop/{page}#token=");
+    let start = text.find(&marker).expect("a link") + marker.len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 /// Any method on any path, with an optional bearer token and JSON body.

@@ -14,8 +14,9 @@ use crate::domain::{Timestamp, UserId};
 use crate::users::ensure_current;
 
 /// Conflicts a change retries before answering `409`: more than a person
-/// with a few tabs can cause.
-const ATTEMPTS: usize = 8;
+/// with a few tabs can cause. Between two, a jittered back-off spreads
+/// concurrent writers out, so each retry is likely to find the book still.
+const ATTEMPTS: u32 = 10;
 
 /// The caller's addresses, oldest first.
 pub async fn list(table: &UsersTable, user: &UserId) -> Result<Vec<Address>, Error> {
@@ -64,7 +65,11 @@ async fn change<T>(
     user: &UserId,
     mut edit: impl FnMut(&mut AddressBook, Timestamp) -> Result<T, BookError>,
 ) -> Result<T, Error> {
-    for _ in 0..ATTEMPTS {
+    let backoff = crate::aws::transact::RetryPolicy::default();
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(backoff.delay(attempt)).await;
+        }
         let mut book = table.address_book(user).await?;
         let outcome = edit(&mut book, Timestamp::now()).map_err(|e| match e {
             BookError::Full => Error::AddressLimit,

@@ -63,8 +63,12 @@ pub enum Error {
     /// Unknown, expired, revoked or already used: the client signs in again.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
-    #[error("too many failed attempts; retry after {retry_after_secs} s")]
+    #[error("too many attempts; retry after {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// A mailed verification or reset token that is unknown, expired or
+    /// already used.
+    #[error("invalid or expired token")]
+    InvalidToken,
     #[error("user not found")]
     UserNotFound,
     #[error("the address book is full")]

@@ -11,13 +11,18 @@
 //! and before `sent` was written sends it twice.
 
 use crate::Error;
+use crate::auth::OpaqueToken;
 use crate::aws::notifications_table::Claim;
-use crate::aws::{EventQueue, Mailer, NotificationsTable, mailer::Mail};
+use crate::aws::{EventQueue, Mailer, NotificationsTable, UsersTable, mailer::Mail};
+use crate::domain::LoginName;
 use crate::domain::notification::{
     Channel, MessageText, Notification, NotificationStatus, Subject, escape_html, format_usd,
 };
 use crate::domain::payment::{Envelope, PaymentSucceeded};
-use crate::domain::user::{AccountNotice, PASSWORD_CHANGED};
+use crate::domain::user::{
+    AccountNotice, PASSWORD_CHANGED, PASSWORD_RESET_REQUESTED, ResetRequested, TokenPurpose,
+    VERIFICATION_REQUESTED,
+};
 use crate::domain::{Email, Timestamp, UserId};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::{Deserialize, Serialize};
@@ -95,10 +100,101 @@ pub fn password_changed(notice: &AccountNotice) -> Mail {
     }
 }
 
+/// The verification link, in text and HTML. The token sits in the URL's
+/// fragment, so it never reaches a server's log.
+pub fn verification(notice: &AccountNotice, link: &str) -> Mail {
+    let name = notice.username.as_str();
+    let text = format!(
+        "Hello {name},\n\nPlease confirm that this is your e-mail address by opening this \
+         link within 24 hours:\n\n{link}\n\nIf you did not create a ferrocart account, \
+         ignore this mail.\n\nferrocart\n"
+    );
+    let html = format!(
+        "<html><body><h1>Confirm your e-mail address</h1><p>Hello {},</p>\
+         <p>Please confirm that this is your e-mail address by opening this link within 24 \
+         hours:</p><p><a href=\"{link}\">Confirm my address</a></p><p>If you did not create \
+         a ferrocart account, ignore this mail.</p></body></html>",
+        escape_html(name),
+        link = escape_html(link)
+    );
+    Mail {
+        to: notice.email.as_str().to_owned(),
+        subject: "Confirm your ferrocart e-mail address".to_owned(),
+        text,
+        html: Some(html),
+    }
+}
+
+/// The password-reset link, in text and HTML.
+pub fn password_reset(notice: &AccountNotice, link: &str) -> Mail {
+    let name = notice.username.as_str();
+    let text = format!(
+        "Hello {name},\n\nSomeone, hopefully you, asked to reset the password of your \
+         ferrocart account. Choose a new one within 30 minutes with this link:\n\n{link}\n\n\
+         If you did not ask, ignore this mail: your password stays as it is.\n\nferrocart\n"
+    );
+    let html = format!(
+        "<html><body><h1>Reset your password</h1><p>Hello {},</p><p>Someone, hopefully \
+         you, asked to reset the password of your ferrocart account. Choose a new one within \
+         30 minutes with this link:</p><p><a href=\"{link}\">Choose a new password</a></p>\
+         <p>If you did not ask, ignore this mail: your password stays as it is.</p></body></html>",
+        escape_html(name),
+        link = escape_html(link)
+    );
+    Mail {
+        to: notice.email.as_str().to_owned(),
+        subject: "Reset your ferrocart password".to_owned(),
+        text,
+        html: Some(html),
+    }
+}
+
+/// The storefront's origin, as the links in mails use it: `http` or
+/// `https`, no trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopUrl(String);
+
+impl ShopUrl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim_end_matches('/');
+        let rest = trimmed
+            .strip_prefix("https://")
+            .or_else(|| trimmed.strip_prefix("http://"))
+            .ok_or("must start with https:// or http://")?;
+        if rest.is_empty() || rest.contains(|c: char| c.is_whitespace() || c == '#' || c == '?') {
+            return Err("must be an origin such as https://shop.example.com".into());
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The storefront page a mailed token opens.
+    fn link(&self, purpose: TokenPurpose, token: &OpaqueToken) -> String {
+        let page = match purpose {
+            TokenPurpose::VerifyEmail => "verify",
+            TokenPurpose::ResetPassword => "reset",
+        };
+        format!("{}/shop/{page}#token={}", self.0, token.expose())
+    }
+}
+
 #[derive(Clone)]
 pub struct Notifier {
     pub table: NotificationsTable,
     pub mailer: Mailer,
+    /// Where mailed tokens are stored (their digests only).
+    pub users: UsersTable,
+    pub shop_url: ShopUrl,
+}
+
+/// What a granted claim sends.
+enum Pending {
+    /// A mail rendered from the event.
+    Ready(Mail),
+    /// The admin's requested notification, as stored.
+    Stored,
+    /// A link with a token drawn now, once the claim is held: a redelivery
+    /// after a failed send mails a new one.
+    Link(AccountNotice, TokenPurpose),
 }
 
 impl Notifier {
@@ -107,22 +203,75 @@ impl Notifier {
         let envelope: Envelope<serde_json::Value> =
             serde_json::from_str(body).map_err(Error::internal("parsing a queue message"))?;
         let now = Timestamp::now();
-        let (claim, mail) = match envelope.kind.as_str() {
+        let (claim, pending) = match envelope.kind.as_str() {
             crate::payments::EVENT_TYPE => {
                 let event: PaymentSucceeded = serde_json::from_value(envelope.data)
                     .map_err(Error::internal("parsing a payment event"))?;
                 let recipient = Email::parse(&event.email)
                     .map_err(Error::internal("a payment event's e-mail"))?;
                 let mail = confirmation(&event);
-                self.claim_seeded(&envelope.id, &event.user_id, recipient, mail, now)
-                    .await?
+                let claim = self
+                    .claim_seeded(&envelope.id, &event.user_id, recipient, &mail.subject, now)
+                    .await?;
+                (claim, Pending::Ready(mail))
             }
             PASSWORD_CHANGED => {
-                let notice: AccountNotice = serde_json::from_value(envelope.data)
-                    .map_err(Error::internal("parsing an account event"))?;
+                let notice = account_notice(envelope.data)?;
                 let mail = password_changed(&notice);
-                self.claim_seeded(&envelope.id, &notice.user_id, notice.email, mail, now)
-                    .await?
+                let claim = self
+                    .claim_seeded(
+                        &envelope.id,
+                        &notice.user_id,
+                        notice.email,
+                        &mail.subject,
+                        now,
+                    )
+                    .await?;
+                (claim, Pending::Ready(mail))
+            }
+            VERIFICATION_REQUESTED => {
+                let notice = account_notice(envelope.data)?;
+                let subject = verification(&notice, "").subject;
+                let claim = self
+                    .claim_seeded(
+                        &envelope.id,
+                        &notice.user_id,
+                        notice.email.clone(),
+                        &subject,
+                        now,
+                    )
+                    .await?;
+                (claim, Pending::Link(notice, TokenPurpose::VerifyEmail))
+            }
+            PASSWORD_RESET_REQUESTED => {
+                let request: ResetRequested = serde_json::from_value(envelope.data)
+                    .map_err(Error::internal("parsing a reset request"))?;
+                let lookup = LoginName::Email(request.email.as_str().to_owned());
+                let Some(stored) = self.users.find_by_login(&lookup).await? else {
+                    // No account has the address: nothing to mail, by design.
+                    tracing::info!(
+                        event = envelope.id,
+                        "a reset for no account; nothing mailed"
+                    );
+                    return Ok(());
+                };
+                let user = stored.user;
+                let notice = AccountNotice {
+                    user_id: user.id,
+                    username: user.username,
+                    email: user.email,
+                };
+                let subject = password_reset(&notice, "").subject;
+                let claim = self
+                    .claim_seeded(
+                        &envelope.id,
+                        &notice.user_id,
+                        notice.email.clone(),
+                        &subject,
+                        now,
+                    )
+                    .await?;
+                (claim, Pending::Link(notice, TokenPurpose::ResetPassword))
             }
             REQUESTED => {
                 let requested: Requested = serde_json::from_value(envelope.data)
@@ -131,7 +280,7 @@ impl Notifier {
                     .table
                     .claim(&requested.notification_id, None, LEASE_SECONDS, now)
                     .await?;
-                (claim, None)
+                (claim, Pending::Stored)
             }
             other => {
                 return Err(Error::internal("reading a queue message")(format!(
@@ -155,16 +304,21 @@ impl Notifier {
                 ));
             }
         };
-        let mail = match mail {
-            Some(mail) => mail,
-            None => Mail {
+        let mail = match pending {
+            Pending::Ready(mail) => Ok(mail),
+            Pending::Stored => Ok(Mail {
                 to: lease.notification.recipient.as_str().to_owned(),
                 subject: lease.notification.subject.as_str().to_owned(),
                 text: lease.message.clone().unwrap_or_default(),
                 html: None,
-            },
+            }),
+            Pending::Link(notice, purpose) => self.link_mail(&notice, purpose, now).await,
         };
-        match self.mailer.send(&mail).await {
+        let sent = match mail {
+            Ok(mail) => self.mailer.send(&mail).await,
+            Err(error) => Err(error),
+        };
+        match sent {
             Ok(message_id) => {
                 self.table
                     .mark_sent(&lease, &message_id, Timestamp::now())
@@ -177,22 +331,46 @@ impl Notifier {
         }
     }
 
-    /// Claims the notification of an event that mails `mail`, creating it
-    /// (`queued`) on the event's first delivery.
+    /// Draws a token, stores its digest, and renders the mail that links to it.
+    async fn link_mail(
+        &self,
+        notice: &AccountNotice,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<Mail, Error> {
+        let token = OpaqueToken::generate()?;
+        self.users
+            .store_mailed_token(
+                purpose,
+                &token.digest(),
+                &notice.user_id,
+                &notice.email,
+                now,
+            )
+            .await?;
+        let link = self.shop_url.link(purpose, &token);
+        Ok(match purpose {
+            TokenPurpose::VerifyEmail => verification(notice, &link),
+            TokenPurpose::ResetPassword => password_reset(notice, &link),
+        })
+    }
+
+    /// Claims the notification of an event that mails `subject`, creating
+    /// it (`queued`) on the event's first delivery.
     async fn claim_seeded(
         &self,
         event_id: &str,
         user: &UserId,
         recipient: Email,
-        mail: Mail,
+        subject: &str,
         now: Timestamp,
-    ) -> Result<(Claim, Option<Mail>), Error> {
+    ) -> Result<Claim, Error> {
         let seed = Notification {
             id: event_id.to_owned(),
             user_id: Some(user.clone()),
             channel: Channel::Email,
             recipient,
-            subject: Subject::parse(&mail.subject).map_err(Error::internal("a mail's subject"))?,
+            subject: Subject::parse(subject).map_err(Error::internal("a mail's subject"))?,
             status: NotificationStatus::Queued,
             provider_message_id: None,
             source_event_id: event_id.to_owned(),
@@ -200,11 +378,9 @@ impl Notifier {
             created_at: now,
             updated_at: now,
         };
-        let claim = self
-            .table
+        self.table
             .claim(event_id, Some(&seed), LEASE_SECONDS, now)
-            .await?;
-        Ok((claim, Some(mail)))
+            .await
     }
 
     /// An invocation by the SQS event source: the batch, as [`Self::handle_batch`].
@@ -241,6 +417,10 @@ impl Notifier {
         }
         response
     }
+}
+
+fn account_notice(data: serde_json::Value) -> Result<AccountNotice, Error> {
+    serde_json::from_value(data).map_err(Error::internal("parsing an account event"))
 }
 
 /// A notification an admin asks for.

@@ -2,12 +2,18 @@
 //! oneself.
 
 use crate::Error;
-use crate::auth::{PasswordHasher, RefreshToken, TokenSigner};
+use crate::auth::{OpaqueToken, PasswordHasher, RefreshToken, TokenSigner};
 use crate::aws::users_table::{Admission, CreateUserError};
 use crate::aws::{EventQueue, UsersTable};
+use crate::domain::Email;
 use crate::domain::payment::Envelope;
-use crate::domain::throttle::{LoginThrottle, Subject};
-use crate::domain::user::{AccountNotice, PASSWORD_CHANGED};
+use crate::domain::throttle::{
+    LoginThrottle, RESETS_PER_ADDRESS, RateLimit, Subject, VERIFICATION_RESENDS,
+};
+use crate::domain::user::{
+    AccountNotice, PASSWORD_CHANGED, PASSWORD_RESET_REQUESTED, ResetRequested, TokenPurpose,
+    VERIFICATION_REQUESTED,
+};
 use crate::domain::{LoginName, NewUser, Password, Role, Timestamp, User, UserId};
 use secrecy::SecretString;
 
@@ -37,6 +43,7 @@ pub enum Logout {
 }
 
 /// Registers a customer. Uniqueness is enforced by the table's transaction.
+/// [`Accounts::register`] also mails the verification link.
 pub async fn register(
     table: &UsersTable,
     hasher: &PasswordHasher,
@@ -247,6 +254,14 @@ pub struct Accounts {
     pub hasher: PasswordHasher,
     pub throttle: LoginThrottle,
     pub queue: EventQueue,
+    /// How many reset requests one source IP may make in a sliding hour.
+    pub resets_per_ip: RateLimit,
+}
+
+/// `POST /users/password-reset/confirm`: the mailed token and the new password.
+pub struct PasswordReset {
+    pub token: Option<OpaqueToken>,
+    pub password: Password,
 }
 
 /// `POST /users/me/password`: the current password and the new one.
@@ -257,6 +272,87 @@ pub struct PasswordChange {
 }
 
 impl Accounts {
+    /// Registers a customer and queues the mail with its verification link
+    /// (the consumer draws the token, so none sits in the queue).
+    pub async fn register(&self, new: NewUser) -> Result<User, Error> {
+        let user = register(&self.users, &self.hasher, new).await?;
+        self.notify(VERIFICATION_REQUESTED, &user, user.created_at)
+            .await;
+        Ok(user)
+    }
+
+    /// Mails the caller's address a new verification link, at most three an
+    /// hour. An address already verified is mailed nothing: the answer is
+    /// the same, so the call stays idempotent.
+    pub async fn resend_verification(&self, caller: &UserId) -> Result<(), Error> {
+        let stored = self
+            .users
+            .get_user(caller)
+            .await?
+            .ok_or(Error::Unauthorized("the token's user does not exist"))?;
+        if stored.user.email_verified {
+            return Ok(());
+        }
+        let now = Timestamp::now();
+        let name = format!("VERIFYMAIL#{caller}");
+        if let Err(retry_after_secs) = self
+            .users
+            .take_rate_limit(&name, VERIFICATION_RESENDS, now)
+            .await?
+        {
+            return Err(Error::TooManyAttempts { retry_after_secs });
+        }
+        self.queue_notice(VERIFICATION_REQUESTED, &stored.user, now)
+            .await
+    }
+
+    /// Asks for a reset link for `email`. The answer and the work are the
+    /// same whether an account has the address or not: two rate limits (per
+    /// source IP, then per address) and one event on the queue, which the
+    /// consumer turns into a mail only for a real account.
+    pub async fn request_password_reset(&self, email: Email, source_ip: &str) -> Result<(), Error> {
+        let now = Timestamp::now();
+        let address = crate::auth::opaque::sha256_hex(email.key().as_bytes());
+        for (name, limit) in [
+            (format!("RESETIP#{source_ip}"), self.resets_per_ip),
+            (format!("RESETADDR#{address}"), RESETS_PER_ADDRESS),
+        ] {
+            if let Err(retry_after_secs) = self.users.take_rate_limit(&name, limit, now).await? {
+                return Err(Error::TooManyAttempts { retry_after_secs });
+            }
+        }
+        self.queue_event(PASSWORD_RESET_REQUESTED, ResetRequested { email }, now)
+            .await
+    }
+
+    /// Sets a new password with a mailed reset token. The token's use, the
+    /// new hash and the cut-off are one transaction (so every older token
+    /// and refresh family ends with it); the families are then revoked and
+    /// a notice is mailed.
+    pub async fn reset_password(&self, reset: PasswordReset) -> Result<(), Error> {
+        let token = reset.token.ok_or(Error::InvalidToken)?;
+        let now = Timestamp::now();
+        let digest = token.digest();
+        let found = self
+            .users
+            .live_mailed_token(TokenPurpose::ResetPassword, &digest, now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        let hash = self.hasher.hash(reset.password.into_secret()).await?;
+        if !self
+            .users
+            .reset_password(&digest, &found, &hash, now)
+            .await?
+        {
+            return Err(Error::InvalidToken);
+        }
+        self.users.revoke_families(&found.user_id).await?;
+        if let Some(stored) = self.users.get_user(&found.user_id).await? {
+            self.notify(PASSWORD_CHANGED, &stored.user, now).await;
+        }
+        Ok(())
+    }
+
     /// Changes the caller's password. The current one is checked through the
     /// login throttle (a wrong one counts as a failed login). The new hash and
     /// the cut-off are one conditional write, so every older access token is
@@ -309,30 +405,59 @@ impl Accounts {
     }
 
     /// Queues the notice of an account event. The change is already stored,
-    /// so a queue that refuses it is logged, not answered as a failure.
+    /// so a queue that refuses it is logged, not answered as a failure (a
+    /// verification link can be asked for again).
     async fn notify(&self, kind: &str, user: &User, now: Timestamp) {
-        let event = Envelope {
-            kind: kind.to_owned(),
-            id: ulid::Ulid::new().to_string(),
-            time: now,
-            data: AccountNotice {
-                user_id: user.id.clone(),
-                username: user.username.clone(),
-                email: user.email.clone(),
-            },
-        };
-        let sent = match serde_json::to_string(&event) {
-            Ok(body) => self.queue.send(&body).await,
-            Err(error) => Err(Error::internal("encoding an account event")(error)),
-        };
-        if let Err(error) = sent {
+        if let Err(error) = self.queue_notice(kind, user, now).await {
             tracing::error!(
-                event = event.id,
                 kind,
+                user = %user.id,
                 error = crate::error::chain(&error),
                 "the account's notice was not queued"
             );
         }
+    }
+
+    /// Puts an account event about `user` on the events queue.
+    async fn queue_notice(&self, kind: &str, user: &User, now: Timestamp) -> Result<(), Error> {
+        let notice = AccountNotice {
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            email: user.email.clone(),
+        };
+        self.queue_event(kind, notice, now).await
+    }
+
+    async fn queue_event<T: serde::Serialize>(
+        &self,
+        kind: &str,
+        data: T,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let event = Envelope {
+            kind: kind.to_owned(),
+            id: ulid::Ulid::new().to_string(),
+            time: now,
+            data,
+        };
+        let body =
+            serde_json::to_string(&event).map_err(Error::internal("encoding an account event"))?;
+        self.queue.send(&body).await
+    }
+}
+
+/// `POST /users/verify-email`: consumes the mailed token and marks the
+/// address it was mailed to verified, if it is still the account's.
+pub async fn verify_email(table: &UsersTable, token: Option<OpaqueToken>) -> Result<(), Error> {
+    let token = token.ok_or(Error::InvalidToken)?;
+    let now = Timestamp::now();
+    let digest = token.digest();
+    match table
+        .live_mailed_token(TokenPurpose::VerifyEmail, &digest, now)
+        .await?
+    {
+        Some(found) if table.verify_email(&digest, &found, now).await? => Ok(()),
+        _ => Err(Error::InvalidToken),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::aws::{
 use crate::cursor::CursorKey;
 use crate::domain::throttle::{self, LoginThrottle};
 use crate::idempotency::Fingerprinter;
-use crate::notifications::Notifier;
+use crate::notifications::{Notifier, ShopUrl};
 use crate::orders::{DEFAULT_EXPIRY_SECONDS, Orders};
 use crate::payments::Payments;
 use crate::payments::provider::Simulator;
@@ -40,6 +40,7 @@ pub const PAYMENT_PROVIDER: &str = "PAYMENT_PROVIDER";
 pub const PAYMENT_EVENT_GRACE_SECONDS: &str = "PAYMENT_EVENT_GRACE_SECONDS";
 pub const NOTIFICATIONS_TABLE: &str = "NOTIFICATIONS_TABLE";
 pub const SENDER_EMAIL: &str = "SENDER_EMAIL";
+pub const SHOP_URL: &str = "SHOP_URL";
 pub const IDEMPOTENCY_SECRET: &str = "IDEMPOTENCY_SECRET";
 pub const IDEMPOTENCY_LOCK_SECONDS: &str = "IDEMPOTENCY_LOCK_SECONDS";
 pub const JWT_PUBLIC_KEYS: &str = "JWT_PUBLIC_KEYS";
@@ -49,6 +50,7 @@ pub const JWT_AUDIENCE: &str = "JWT_AUDIENCE";
 pub const LOGIN_BACKOFF_BASE_SECONDS: &str = "LOGIN_BACKOFF_BASE_SECONDS";
 pub const LOGIN_BACKOFF_MAX_SECONDS: &str = "LOGIN_BACKOFF_MAX_SECONDS";
 pub const LOGIN_MAX_FAILURES_PER_HOUR: &str = "LOGIN_MAX_FAILURES_PER_HOUR";
+pub const PASSWORD_RESETS_PER_IP_PER_HOUR: &str = "PASSWORD_RESETS_PER_IP_PER_HOUR";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -186,8 +188,8 @@ impl SessionsApi {
     }
 }
 
-/// The account's own changes that ask for the current password and mail
-/// a notice (`POST /users/me/password`).
+/// The account's changes that mail something: registration, verification
+/// links, password change and reset.
 pub struct AccountApi {
     pub accounts: Accounts,
     pub verifier: TokenVerifier,
@@ -202,6 +204,13 @@ impl AccountApi {
                 hasher: PasswordHasher::new(),
                 throttle: login_throttle()?,
                 queue: event_queue(&sdk)?,
+                resets_per_ip: throttle::RateLimit {
+                    times: number_or(
+                        PASSWORD_RESETS_PER_IP_PER_HOUR,
+                        throttle::DEFAULT_RESETS_PER_IP_PER_HOUR,
+                    )? as usize,
+                    window_seconds: 3600,
+                },
             },
             verifier: verifier()?,
         })
@@ -330,12 +339,20 @@ impl NotificationsApi {
 }
 
 impl Notifier {
-    /// The queue consumer: the table, and SES with the configured sender.
+    /// The queue consumer: the table, SES with the configured sender, and
+    /// where the tokens it mails are stored and lead.
     pub fn from_env() -> Result<Self, ConfigError> {
         let sdk = sdk_config()?;
+        let shop_url =
+            ShopUrl::parse(&required(SHOP_URL)?).map_err(|reason| ConfigError::Invalid {
+                name: SHOP_URL,
+                reason,
+            })?;
         Ok(Self {
             table: notifications_table(&sdk)?,
             mailer: Mailer::new(aws_sdk_ses::Client::new(&sdk), required(SENDER_EMAIL)?),
+            users: users_table(&sdk)?,
+            shop_url,
         })
     }
 }

@@ -159,6 +159,7 @@ fn local_stack_sets_every_variable_the_template_sets() {
         "IDEMPOTENCY_SECRET",
         "ORDER_EXPIRY_SECONDS",
         "SENDER_EMAIL",
+        "SHOP_URL",
     ];
     for (function, _) in t.function_binaries() {
         for (name, value) in t.function_env(&function) {

@@ -137,9 +137,13 @@ async fn a_hundred_concurrent_payments_pay_one_order_once() {
     assert_eq!(now.body["status"], "paid");
     assert_eq!(now.body["payment_id"].as_str(), paid.iter().next().copied());
     // One capture, so one confirmation: wait for it, then make sure no second follows.
-    wait_for_mails(&email, 1).await;
+    wait_for_mails_about(&email, CONFIRMED, 1).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(mails_to(&email).await.len(), 1, "one mail for one payment");
+    assert_eq!(
+        mails_about(&email, CONFIRMED).await.len(),
+        1,
+        "one mail for one payment"
+    );
 }
 
 fn env(name: &str) -> String {
@@ -408,11 +412,15 @@ async fn cancel_and_pay_racing_for_one_order_have_one_winner() {
     // A confirmation for every paid order, and none for a cancelled one (no
     // payment was captured, so no event exists).
     for email in &paid_by {
-        assert_eq!(wait_for_mails(email, 1).await.len(), 1, "{email}");
+        assert_eq!(
+            wait_for_mails_about(email, CONFIRMED, 1).await.len(),
+            1,
+            "{email}"
+        );
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     for email in &cancelled_by {
-        assert!(mails_to(email).await.is_empty(), "{email}");
+        assert!(mails_about(email, CONFIRMED).await.is_empty(), "{email}");
     }
 }
 

@@ -1079,7 +1079,7 @@ async fn forged_edited_and_foreign_cursors_are_400_on_every_list() {
     for order in &orders[..2] {
         assert_eq!(pay(&alice, order, "pm_card_visa", None).await.status, 201);
     }
-    wait_for_mails(alice_user["email"].as_str().unwrap(), 2).await;
+    wait_for_mails_about(alice_user["email"].as_str().unwrap(), CONFIRMED, 2).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while get("/notifications", Some(&alice)).await.body["items"]
         .as_array()
@@ -1181,7 +1181,7 @@ async fn other_users_ids_are_404_on_every_per_user_route() {
     let admin = admin_token().await;
     let product = new_product(&admin, 10, 700).await;
     let (alice, alice_user) = customer().await;
-    let (mallory, _) = customer().await;
+    let (mallory, mallory_user) = customer().await;
     let order = place_order(&alice, &product, 2).await;
     assert_eq!(order.status, 201, "{}", order.text);
     let order_id = order.body["id"].as_str().unwrap().to_owned();
@@ -1236,7 +1236,7 @@ async fn other_users_ids_are_404_on_every_per_user_route() {
         None,
     )
     .await;
-    wait_for_mails(alice_user["email"].as_str().unwrap(), 1).await;
+    wait_for_mails_about(alice_user["email"].as_str().unwrap(), CONFIRMED, 1).await;
     let notes = get("/notifications", Some(&alice)).await;
     let note_id = notes.body["items"][0]["id"]
         .as_str()
@@ -1261,11 +1261,20 @@ async fn other_users_ids_are_404_on_every_per_user_route() {
     assert_eq!((replay.status, replay.code()), (404, "order_not_found"));
     assert!(replay.header("idempotent-replayed").is_none());
 
-    // Mallory's lists hold nothing of Alice's.
-    for list in ["/orders", "/notifications"] {
-        let answer = get(list, Some(&mallory)).await;
-        assert_eq!(answer.body["items"], json!([]), "{list}");
-    }
+    // Mallory's lists hold nothing of Alice's: no order, and no mail but
+    // the verification link of Mallory's own registration.
+    assert_eq!(
+        get("/orders", Some(&mallory)).await.body["items"],
+        json!([])
+    );
+    let notes = get("/notifications", Some(&mallory)).await;
+    let notes = notes.body["items"].as_array().cloned().unwrap_or_default();
+    assert!(
+        notes
+            .iter()
+            .all(|n| n["user_id"] == mallory_user["id"] && n["subject"] == VERIFY_SUBJECT),
+        "{notes:?}"
+    );
     // The contract lets admins read any order and notification, but a payment
     // only by its owner.
     assert_eq!(

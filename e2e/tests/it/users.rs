@@ -394,15 +394,19 @@ async fn a_password_change_ends_every_session_and_mails_a_notice() {
 
     // One notice, through the events queue and the one-mail-per-event consumer.
     let token = new.body["access_token"].as_str().expect("a token");
-    let mails = wait_for_mails(&email, 1).await;
+    let mails = wait_for_mails_about(&email, "password was changed", 1).await;
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(mails[0]["subject"], "Your ferrocart password was changed");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let listed = get("/notifications", Some(token)).await;
         let items = listed.body["items"].as_array().cloned().unwrap_or_default();
-        if items.len() == 1 && items[0]["status"] == "sent" {
-            assert_eq!(items[0]["recipient"], email.as_str());
+        // Beside the verification link mailed at registration.
+        let notice = items
+            .iter()
+            .find(|n| n["subject"] == "Your ferrocart password was changed");
+        if let Some(notice) = notice.filter(|n| n["status"] == "sent") {
+            assert_eq!(notice["recipient"], email.as_str());
             break;
         }
         assert!(Instant::now() < deadline, "{}", listed.text);
@@ -428,4 +432,168 @@ async fn wrong_current_passwords_count_toward_the_login_lock() {
     )
     .await;
     assert_eq!((locked.status, locked.code()), (429, "too_many_attempts"));
+}
+
+#[tokio::test]
+async fn the_mailed_link_verifies_the_address_once() {
+    let (name, user) = register().await;
+    assert_eq!(user["email_verified"], false);
+    let email = user["email"].as_str().unwrap();
+    // Registration mails the link; its token sits in the fragment.
+    let token = mailed_token(email, VERIFY_SUBJECT, "verify", 1).await;
+    assert_eq!(token.len(), 43, "{token}");
+    let mail = &mails_about(email, VERIFY_SUBJECT).await[0];
+    assert!(mail["body"].as_str().unwrap().contains(&name), "{mail}");
+
+    let verified = post("/users/verify-email", &json!({"token": token})).await;
+    assert_eq!(verified.status, 204, "{}", verified.text);
+    let access = login(&name).await;
+    assert_eq!(
+        get("/users/me", Some(&access)).await.body["email_verified"],
+        true
+    );
+    // Single use; and anything else is the same 400.
+    for token in [token.as_str(), "not-a-token", &"A".repeat(43)] {
+        let again = post("/users/verify-email", &json!({"token": token})).await;
+        assert_eq!(
+            (again.status, again.code()),
+            (400, "invalid_token"),
+            "{token}"
+        );
+    }
+    let missing = post("/users/verify-email", &json!({})).await;
+    assert_eq!((missing.status, missing.code()), (422, "validation_failed"));
+
+    // Verified: a resend mails nothing, and says the same.
+    let resent = call("POST", "/users/verify-email/resend", Some(&access), None).await;
+    assert_eq!(resent.status, 202, "{}", resent.text);
+    assert_eq!(resent.body, json!({"status": "accepted"}));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(mails_about(email, VERIFY_SUBJECT).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_resend_mails_a_new_link_three_times_an_hour() {
+    let (name, user) = register().await;
+    let email = user["email"].as_str().unwrap();
+    let access = login(&name).await;
+    for _ in 0..3 {
+        let resent = call("POST", "/users/verify-email/resend", Some(&access), None).await;
+        assert_eq!(resent.status, 202, "{}", resent.text);
+    }
+    let refused = call("POST", "/users/verify-email/resend", Some(&access), None).await;
+    assert_eq!((refused.status, refused.code()), (429, "too_many_attempts"));
+    let retry_after: u64 = refused
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((3000..=3600).contains(&retry_after), "{retry_after}");
+    let unauthenticated = call("POST", "/users/verify-email/resend", None, None).await;
+    assert_eq!(unauthenticated.status, 401);
+
+    // The registration's link and three more, each with its own token; any
+    // of them verifies, once.
+    let mut tokens = std::collections::BTreeSet::new();
+    for n in 1..=4 {
+        tokens.insert(mailed_token(email, VERIFY_SUBJECT, "verify", n).await);
+    }
+    assert_eq!(tokens.len(), 4, "{tokens:?}");
+    let first = tokens.first().expect("a token");
+    let verified = post("/users/verify-email", &json!({"token": first})).await;
+    assert_eq!(verified.status, 204, "{}", verified.text);
+}
+
+#[tokio::test]
+async fn a_reset_request_answers_alike_for_known_and_unknown_addresses() {
+    let (_, user) = register().await;
+    let known = user["email"].as_str().unwrap().to_owned();
+    let unknown = format!("{}@example.com", unique("nobody"));
+    let a = post("/users/password-reset", &json!({"email": known})).await;
+    let b = post("/users/password-reset", &json!({"email": unknown})).await;
+    assert_eq!((a.status, b.status), (202, 202), "{} / {}", a.text, b.text);
+    assert_eq!(a.body, json!({"status": "accepted"}));
+    assert_eq!(a.text, b.text);
+    // Only the account is mailed.
+    wait_for_mails_about(&known, "Reset your ferrocart password", 1).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(mails_to(&unknown).await.is_empty());
+
+    // Five an hour per address, known or not.
+    for email in [&known, &unknown] {
+        for _ in 1..5 {
+            let again = post("/users/password-reset", &json!({"email": email})).await;
+            assert_eq!(again.status, 202, "{}", again.text);
+        }
+        let refused = post(
+            "/users/password-reset",
+            &json!({"email": email.to_uppercase()}),
+        )
+        .await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (429, "too_many_attempts"),
+            "{email}"
+        );
+        assert!(refused.header("retry-after").is_some());
+    }
+    let bad = post("/users/password-reset", &json!({"email": "not an address"})).await;
+    assert_eq!((bad.status, bad.code()), (422, "validation_failed"));
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_the_password_once_and_ends_every_session() {
+    let (name, user) = register().await;
+    let email = user["email"].as_str().unwrap().to_owned();
+    let before = session(&name).await;
+    let asked = post("/users/password-reset", &json!({"email": email})).await;
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let token = mailed_token(&email, "Reset your ferrocart password", "reset", 1).await;
+
+    const NEW: &str = "a password chosen after a reset";
+    let weak = post(
+        "/users/password-reset/confirm",
+        &json!({"token": token, "password": "password"}),
+    )
+    .await;
+    assert_eq!((weak.status, weak.code()), (422, "validation_failed"));
+    let done = post(
+        "/users/password-reset/confirm",
+        &json!({"token": token, "password": NEW}),
+    )
+    .await;
+    assert_eq!(done.status, 204, "{}", done.text);
+    let again = post(
+        "/users/password-reset/confirm",
+        &json!({"token": token, "password": NEW}),
+    )
+    .await;
+    assert_eq!((again.status, again.code()), (400, "invalid_token"));
+
+    // The old session is over, at the refresh and where the cut-off is checked.
+    let refreshed = refresh(&before["refresh_token"]).await;
+    assert_eq!(
+        (refreshed.status, refreshed.code()),
+        (401, "invalid_refresh_token")
+    );
+    let old_access = before["access_token"].as_str().unwrap();
+    let resend = call(
+        "POST",
+        "/users/me/password",
+        Some(old_access),
+        Some(&json!({"current_password": NEW, "new_password": "whatever it may be"})),
+    )
+    .await;
+    assert_eq!(resend.status, 401, "{}", resend.text);
+    let old_password = post(
+        "/users/login",
+        &json!({"username": name, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(old_password.status, 401);
+    let new_login = post("/users/login", &json!({"username": name, "password": NEW})).await;
+    assert_eq!(new_login.status, 200, "{}", new_login.text);
+    assert_eq!(new_login.body["user"]["email_verified"], true);
+    // And a notice.
+    let notices = wait_for_mails_about(&email, "password was changed", 1).await;
+    assert_eq!(notices.len(), 1, "{notices:?}");
 }

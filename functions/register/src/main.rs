@@ -4,6 +4,6 @@ use shared::http::{serve, users};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let api = shared::wiring::UsersApi::from_env()?;
+    let api = shared::wiring::AccountApi::from_env()?;
     run(service_fn(|req| serve(req, &api, users::register))).await
 }

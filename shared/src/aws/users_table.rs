@@ -14,6 +14,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+mod mailed;
+pub use mailed::MailedToken;
+
 type Item = HashMap<String, AttributeValue>;
 
 /// The items of a registration's transaction.
@@ -171,9 +174,7 @@ fn subject_key(subject: &Subject) -> String {
     match subject {
         Subject::Account(id) => format!("ACCOUNT#{id}"),
         Subject::Unknown(name) => {
-            let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
-            let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-            format!("NAME#{hex}")
+            format!("NAME#{}", crate::auth::opaque::sha256_hex(name.as_bytes()))
         }
     }
 }

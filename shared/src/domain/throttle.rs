@@ -100,6 +100,48 @@ impl LoginThrottle {
     }
 }
 
+/// A sliding limit on something that is not a failure (mailing a link):
+/// at most `times` in any `window_seconds`. The store keeps the moments of
+/// the last `times` uses, one slot each; a use takes the oldest slot, and
+/// only once it has left the window, with a write conditioned on the value
+/// it read, so concurrent uses cannot share a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub times: usize,
+    pub window_seconds: i64,
+}
+
+/// `POST /users/verify-email/resend`: three an hour per user.
+pub const VERIFICATION_RESENDS: RateLimit = RateLimit {
+    times: 3,
+    window_seconds: 3600,
+};
+
+/// `POST /users/password-reset`: per address (five an hour) and per source
+/// IP (twenty an hour, configurable so a test stack on one IP can run).
+pub const RESETS_PER_ADDRESS: RateLimit = RateLimit {
+    times: 5,
+    window_seconds: 3600,
+};
+pub const DEFAULT_RESETS_PER_IP_PER_HOUR: u64 = 20;
+
+impl RateLimit {
+    /// The slot a use at `now` (Unix seconds) takes, given each slot's last
+    /// use, or the seconds until the oldest leaves the window.
+    pub fn slot(&self, used: &[Option<i64>], now: i64) -> Result<usize, u64> {
+        let (index, oldest) = (0..self.times)
+            .map(|i| (i, used.get(i).copied().flatten()))
+            .min_by_key(|(_, at)| at.unwrap_or(i64::MIN))
+            .unwrap_or((0, None));
+        match oldest {
+            Some(at) if at > now - self.window_seconds => {
+                Err((at + self.window_seconds - now).max(1) as u64)
+            }
+            _ => Ok(index),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +194,20 @@ mod tests {
         };
         assert_eq!(t.lock_seconds(5), Some(1));
         assert_eq!(t.lock_seconds(8), Some(4));
+    }
+
+    #[test]
+    fn a_rate_limit_slides() {
+        let limit = RateLimit {
+            times: 3,
+            window_seconds: 3600,
+        };
+        assert_eq!(limit.slot(&[], 10_000), Ok(0));
+        assert_eq!(limit.slot(&[Some(9_000), None, None], 10_000), Ok(1));
+        let full = [Some(9_000), Some(8_000), Some(9_500)];
+        // The oldest use leaves the window at 8,000 + 3,600.
+        assert_eq!(limit.slot(&full, 10_000), Err(1_600));
+        assert_eq!(limit.slot(&full, 11_600), Ok(1));
+        assert_eq!(limit.slot(&full, 20_000), Ok(1));
     }
 }

@@ -151,7 +151,42 @@ pub struct User {
 /// The event type of a password change; its notice mails the owner.
 pub const PASSWORD_CHANGED: &str = "account.password_changed";
 
-/// The data of an account event that mails its owner a notice.
+/// The event type that mails an address a verification link: at
+/// registration, on a resend, and after an e-mail change (to the new one).
+pub const VERIFICATION_REQUESTED: &str = "account.verification_requested";
+
+/// The event type of a request for a password reset: the consumer looks the
+/// address up and mails a link only if an account has it, so the request's
+/// answer and work are the same either way.
+pub const PASSWORD_RESET_REQUESTED: &str = "account.password_reset_requested";
+
+/// The data of [`PASSWORD_RESET_REQUESTED`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRequested {
+    pub email: Email,
+}
+
+/// What a single-use mailed token does, and how long it lasts. Only its
+/// SHA-256 is stored; the consumer that mails it draws it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    /// Proves the address: `POST /users/verify-email`.
+    VerifyEmail,
+    /// Sets a new password: `POST /users/password-reset/confirm`.
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    pub fn ttl_seconds(self) -> i64 {
+        match self {
+            Self::VerifyEmail => 24 * 3600,
+            Self::ResetPassword => 30 * 60,
+        }
+    }
+}
+
+/// The data of an account event that mails its owner: a notice, or a link
+/// to the address in `email`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountNotice {
     pub user_id: UserId,

@@ -116,7 +116,12 @@ impl From<&Error> for Problem {
             Error::TooManyAttempts { retry_after_secs } => Problem::new(
                 S::TOO_MANY_REQUESTS,
                 "too_many_attempts",
-                format!("Too many failed attempts. Retry after {retry_after_secs} seconds."),
+                format!("Too many attempts. Retry after {retry_after_secs} seconds."),
+            ),
+            Error::InvalidToken => Problem::new(
+                S::BAD_REQUEST,
+                "invalid_token",
+                "The link is unknown, expired or already used. Ask for a new one.",
             ),
             Error::UserNotFound => Problem::new(
                 S::NOT_FOUND,
@@ -307,6 +312,7 @@ mod tests {
                 429,
                 "too_many_attempts",
             ),
+            (Error::InvalidToken, 400, "invalid_token"),
             (Error::UserNotFound, 404, "user_not_found"),
             (Error::AddressLimit, 409, "address_limit"),
             (Error::AddressNotFound, 404, "address_not_found"),

@@ -1,14 +1,16 @@
 //! `POST /users/register`, `POST /users/login`, `POST /users/token`,
-//! `POST /users/logout`, `GET /users/me`, `POST /users/me/password`.
+//! `POST /users/logout`, `GET /users/me`, `POST /users/me/password`,
+//! `POST /users/verify-email`, `POST /users/verify-email/resend`,
+//! `POST /users/password-reset`, `POST /users/password-reset/confirm`.
 
 use super::{Caller, FromRequest, JsonBody, SourceIp, json, no_content};
 use crate::Error;
-use crate::auth::RefreshToken;
 use crate::auth::refresh::REFRESH_TOKEN_TTL_SECONDS;
 use crate::auth::token::ACCESS_TOKEN_TTL_SECONDS;
+use crate::auth::{OpaqueToken, RefreshToken};
 use crate::domain::user::LOGIN_FIELD_MAX;
 use crate::domain::{Email, LoginName, NewUser, Password, User, Username};
-use crate::users::{self, LoggedIn, LoginAttempt, Logout, PasswordChange};
+use crate::users::{self, LoggedIn, LoginAttempt, Logout, PasswordChange, PasswordReset};
 use crate::wiring::{AccountApi, SessionsApi, UsersApi};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -37,10 +39,93 @@ impl<S> FromRequest<S> for NewUser {
     }
 }
 
-/// `POST /users/register`
-pub async fn register(api: &UsersApi, new: NewUser) -> Result<Response<Body>, Error> {
-    let user = users::register(&api.users, &api.hasher, new).await?;
+/// `POST /users/register`: the account, and its verification link mailed.
+pub async fn register(api: &AccountApi, new: NewUser) -> Result<Response<Body>, Error> {
+    let user = api.accounts.register(new).await?;
     json(StatusCode::CREATED, &user)
+}
+
+/// The answer of the routes that mail a link: `202 {"status": "accepted"}`,
+/// the same whatever was (or was not) mailed.
+fn accepted() -> Result<Response<Body>, Error> {
+    #[derive(Serialize)]
+    struct Accepted {
+        status: &'static str,
+    }
+    json(StatusCode::ACCEPTED, &Accepted { status: "accepted" })
+}
+
+/// The body of `POST /users/verify-email`: `{"token"}`. A value that is not
+/// a token's shape can match none: `None`, refused as an unknown token.
+pub struct MailedToken(pub Option<OpaqueToken>);
+
+impl<S> FromRequest<S> for MailedToken {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        let text = body.required("token", login_field);
+        let text = body.finish_with(text)?;
+        Ok(Self(OpaqueToken::parse(&text)))
+    }
+}
+
+/// `POST /users/verify-email`
+pub async fn verify_email(
+    api: &UsersApi,
+    MailedToken(token): MailedToken,
+) -> Result<Response<Body>, Error> {
+    users::verify_email(&api.users, token).await?;
+    no_content()
+}
+
+/// The body of `POST /users/password-reset`: `{"email"}`.
+pub struct ResetRequest(pub Email);
+
+impl<S> FromRequest<S> for ResetRequest {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        let email = body.required("email", Email::parse);
+        Ok(Self(body.finish_with(email)?))
+    }
+}
+
+/// `POST /users/password-reset`: `202` whether or not an account has the address.
+pub async fn request_reset(
+    api: &AccountApi,
+    (SourceIp(source_ip), ResetRequest(email)): (SourceIp, ResetRequest),
+) -> Result<Response<Body>, Error> {
+    api.accounts
+        .request_password_reset(email, &source_ip)
+        .await?;
+    accepted()
+}
+
+impl<S> FromRequest<S> for PasswordReset {
+    /// `{"token", "password"}`, the password under the register rules.
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        let token = body.required("token", login_field);
+        let password = body.required("password", Password::parse);
+        let (token, password) = body.finish_with(token.zip(password))?;
+        Ok(Self {
+            token: OpaqueToken::parse(&token),
+            password,
+        })
+    }
+}
+
+/// `POST /users/password-reset/confirm`
+pub async fn confirm_reset(
+    api: &AccountApi,
+    reset: PasswordReset,
+) -> Result<Response<Body>, Error> {
+    api.accounts.reset_password(reset).await?;
+    no_content()
+}
+
+/// `POST /users/verify-email/resend`
+pub async fn resend_link(api: &AccountApi, caller: Caller) -> Result<Response<Body>, Error> {
+    api.accounts.resend_verification(caller.id()).await?;
+    accepted()
 }
 
 /// The Token document of a login or a refresh.

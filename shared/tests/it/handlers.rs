@@ -28,7 +28,7 @@ fn parts(response: Response<Body>) -> (u16, Value, Response<Body>) {
 #[tokio::test]
 async fn sample_events_drive_register_login_and_me() {
     let (register, login, me) = (
-        UsersApi::from_env().unwrap(),
+        AccountApi::from_env().unwrap(),
         SessionsApi::from_env().unwrap(),
         UsersApi::from_env().unwrap(),
     );
@@ -178,7 +178,7 @@ async fn sample_events_drive_register_login_and_me() {
 
 #[tokio::test]
 async fn register_sample_event_reports_each_bad_field() {
-    let register = UsersApi::from_env().unwrap();
+    let register = AccountApi::from_env().unwrap();
     let body = json!({"username": "x", "email": "nope", "password": 12345678, "admin": true});
     let (status, problem, response) = parts(
         serve(

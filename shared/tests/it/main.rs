@@ -14,3 +14,4 @@ mod storefront_handlers;
 mod transact_retry;
 mod users;
 mod users_table;
+mod verification;

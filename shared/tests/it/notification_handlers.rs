@@ -5,28 +5,11 @@
 use crate::common;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use common::{env, event, unique};
+use common::{env, event, mails_to, unique};
 use serde_json::{Value, json};
 use shared::aws::{Mailer, NotificationsTable};
 use shared::domain::notification::NotificationStatus;
 use shared::notifications::Notifier;
-
-/// Mails moto accepted for `recipient`.
-async fn mails_to(recipient: &str) -> Vec<Value> {
-    let url = format!("{}/moto-api/data.json", env("AWS_ENDPOINT_URL_SES"));
-    let data: Value = reqwest_get(&url).await;
-    data["ses"]["Message"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
-        .cloned()
-        .collect()
-}
-
-async fn reqwest_get(url: &str) -> Value {
-    reqwest::get(url).await.unwrap().json().await.unwrap()
-}
 
 /// The fixture's good record, re-addressed to a fresh event id and recipient.
 fn good_record(fixture: &Value, event_id: &str, email: &str) -> Value {
@@ -116,11 +99,11 @@ async fn a_failed_send_is_marked_failed_reported_and_sent_on_retry() {
     let good = Notifier::from_env().unwrap();
     // An unverified sender: SES refuses the mail.
     let broken = Notifier {
-        table: good.table.clone(),
         mailer: Mailer::new(
             aws_sdk_ses::Client::new(&shared::aws::sdk_config().expect("the SDK configuration")),
             "unverified@ferrocart.local",
         ),
+        ..good.clone()
     };
     let fixture = event("send-notification.json");
     let email = format!("{}@example.com", unique("retry"));

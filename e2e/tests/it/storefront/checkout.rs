@@ -98,9 +98,13 @@ async fn a_shopper_buys_two_products_pays_with_visa_and_gets_one_mail() {
     assert_eq!(order["status"], "paid");
     assert_eq!(order["total_cents"], 3150);
     assert_eq!((stock_of(&lamp).await, stock_of(&mug).await), (3, 2));
-    assert_eq!(wait_for_mails(&email, 1).await.len(), 1);
+    assert_eq!(wait_for_mails_about(&email, CONFIRMED, 1).await.len(), 1);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(mails_to(&email).await.len(), 1, "exactly one mail");
+    assert_eq!(
+        mails_about(&email, CONFIRMED).await.len(),
+        1,
+        "exactly one mail"
+    );
 }
 
 #[tokio::test]

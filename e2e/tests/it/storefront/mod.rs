@@ -9,7 +9,9 @@ mod account;
 mod admin;
 mod catalogue;
 mod checkout;
+mod recovery;
 mod session;
+mod verification;
 
 pub use dev::browser::Browser;
 pub use e2e::*;

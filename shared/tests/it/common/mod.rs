@@ -81,3 +81,20 @@ pub async fn orders(expiry_seconds: i64) -> shared::orders::Orders {
         retry: Default::default(),
     }
 }
+
+/// Mails moto accepted for `recipient`.
+pub async fn mails_to(recipient: &str) -> Vec<serde_json::Value> {
+    let url = format!("{}/moto-api/data.json", env("AWS_ENDPOINT_URL_SES"));
+    let data: serde_json::Value = reqwest_get(&url).await;
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["destinations"]["ToAddresses"][0] == recipient)
+        .cloned()
+        .collect()
+}
+
+async fn reqwest_get(url: &str) -> serde_json::Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
