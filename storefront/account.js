@@ -98,10 +98,36 @@ export async function accountPage() {
     said.replaceWith(problemView(error));
     return;
   }
+  const emailShown = el("dd", { id: "account-email" });
+  const showEmail = (user) => emailShown.replaceChildren(user.email, user.email_verified ? "" : " (not verified yet)");
+  showEmail(me);
   const details = el("dl", { class: "details", id: "account-details" },
     el("dt", {}, "Username"), el("dd", {}, me.username),
-    el("dt", {}, "E-mail"), el("dd", {}, me.email, me.email_verified ? "" : " (not verified yet)"),
+    el("dt", {}, "E-mail"), emailShown,
     el("dt", {}, "Customer since"), el("dd", {}, dateTime(me.created_at)));
+  const emailSaid = el("div", {});
+  const email = form({
+    id: "change-email",
+    submitLabel: "Change e-mail",
+    fields: [
+      { name: "email", label: "New e-mail address", type: "email", autocomplete: "email", required: true },
+      { name: "current_password", label: "Current password", type: "password", autocomplete: "current-password", required: true },
+    ],
+    submit: async ({ email: address, current_password }) => {
+      let user;
+      try {
+        user = await api("/users/me", { method: "PATCH", body: { email: address.trim(), current_password } });
+      } catch (error) {
+        if (error.code === "invalid_credentials") throw withField(error, "current_password");
+        if (error.code === "email_taken") throw withField(error, "email");
+        throw error;
+      }
+      showEmail(user);
+      auth.updated(user);
+      emailSaid.replaceChildren(el("p", { role: "status", id: "email-changed", class: "wrap" },
+        `Changed. Open the link we sent to ${user.email} to confirm it; a notice went to the old address.`));
+    },
+  });
   const password = form({
     id: "change-password",
     submitLabel: "Change password",
@@ -135,6 +161,9 @@ export async function accountPage() {
   });
   const book = addressBook();
   said.replaceWith(details,
+    el("section", { class: "account-part", "aria-labelledby": "email-title" },
+      el("h2", { id: "email-title" }, "Change your e-mail address"),
+      email, emailSaid),
     book.section,
     el("section", { class: "account-part", "aria-labelledby": "password-title" },
       el("h2", { id: "password-title" }, "Change your password"),

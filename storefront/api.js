@@ -105,6 +105,13 @@ export const auth = {
   ended() {
     endHere();
   },
+  /** The account changed (a new e-mail address): the stored user follows. */
+  updated(user) {
+    if (session) {
+      session.user = user;
+      changed();
+    }
+  },
   /** The shopper's address was just confirmed. */
   verified() {
     if (session) {

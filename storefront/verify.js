@@ -42,8 +42,9 @@ export function drawReminder() {
   const user = auth.user;
   if (!user || user.email_verified) return box.replaceChildren();
   // Still the same shopper's reminder: keep what it said last.
-  if (box.dataset.user === user.id && box.childElementCount) return;
-  box.dataset.user = user.id;
+  const whose = `${user.id} ${user.email}`;
+  if (box.dataset.user === whose && box.childElementCount) return;
+  box.dataset.user = whose;
   const said = el("span", { role: "status", class: "reminder-status" });
   const again = el("button", { type: "button", id: "resend-verification" }, "Send the link again");
   again.addEventListener("click", async () => {

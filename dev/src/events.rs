@@ -27,7 +27,8 @@ pub fn expected_status(function: &str) -> Option<u16> {
     Some(match function {
         "health" | "openapi" | "login" | "me" | "list-products" | "get-product"
         | "update-product" | "list-orders" | "get-order" | "cancel-order" | "get-payment"
-        | "get-notification" | "list-notifications" | "list-addresses" | "update-address" => 200,
+        | "get-notification" | "list-notifications" | "list-addresses" | "update-address"
+        | "update-me" => 200,
         "register" | "create-product" | "create-order" | "process-payment" | "create-address" => {
             201
         }
@@ -185,6 +186,8 @@ struct Fixtures {
     changer: (String, String),
     /// A new account, unverified, for resend-verification (three an hour).
     resender: String,
+    /// A new account for update-me, which moves it to a new address.
+    mover: String,
     /// The address events' account: its token, the address to change and
     /// the one to delete.
     addresses: (String, String, String),
@@ -244,6 +247,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
     // account it changes, so it is not the customer the other events use.
     let changer = (fresh_account("changer").await?, password.clone());
     let resender = fresh_account("resend").await?;
+    let mover = fresh_account("mover").await?;
     // The address events' account, fresh each time: an account holds at most
     // ten addresses, and these events add one each run.
     let owner = fresh_account("book").await?;
@@ -335,6 +339,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         customer,
         changer,
         resender,
+        mover,
         addresses,
         customer_email,
         patched,
@@ -433,6 +438,13 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
                 // A new address each time: five requests an hour per address.
                 let mut body = body_of(event, name)?;
                 body["email"] = json!(format!("reset+{}@example.com", unique()));
+                set_body(event, &body);
+            }
+            "update-me" => {
+                event["headers"]["authorization"] = json!(format!("Bearer {}", f.mover));
+                let mut body = body_of(event, name)?;
+                body["email"] = json!(format!("moved+{}@example.com", unique()));
+                body["current_password"] = json!(f.changer.1);
                 set_body(event, &body);
             }
             "resend-verification" => {

@@ -20,8 +20,8 @@ use crate::domain::notification::{
 };
 use crate::domain::payment::{Envelope, PaymentSucceeded};
 use crate::domain::user::{
-    AccountNotice, PASSWORD_CHANGED, PASSWORD_RESET_REQUESTED, ResetRequested, TokenPurpose,
-    VERIFICATION_REQUESTED,
+    AccountNotice, EMAIL_CHANGED, EmailChanged, PASSWORD_CHANGED, PASSWORD_RESET_REQUESTED,
+    ResetRequested, TokenPurpose, VERIFICATION_REQUESTED,
 };
 use crate::domain::{Email, Timestamp, UserId};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -125,6 +125,30 @@ pub fn verification(notice: &AccountNotice, link: &str) -> Mail {
     }
 }
 
+/// The notice of an e-mail change, to the old address, in text and HTML.
+pub fn email_changed(event: &EmailChanged) -> Mail {
+    let (name, new) = (event.username.as_str(), event.new_email.as_str());
+    let text = format!(
+        "Hello {name},\n\nThe e-mail address of your ferrocart account was changed to \
+         {new}. Mail from the shop goes there from now on.\n\nIf you did not change it, \
+         contact the shop at once.\n\nferrocart\n"
+    );
+    let html = format!(
+        "<html><body><h1>Your e-mail address was changed</h1><p>Hello {},</p>\
+         <p>The e-mail address of your ferrocart account was changed to <strong>{}</strong>. \
+         Mail from the shop goes there from now on.</p><p>If you did not change it, contact \
+         the shop at once.</p></body></html>",
+        escape_html(name),
+        escape_html(new)
+    );
+    Mail {
+        to: event.old_email.as_str().to_owned(),
+        subject: "Your ferrocart e-mail address was changed".to_owned(),
+        text,
+        html: Some(html),
+    }
+}
+
 /// The password-reset link, in text and HTML.
 pub fn password_reset(notice: &AccountNotice, link: &str) -> Mail {
     let name = notice.username.as_str();
@@ -223,6 +247,21 @@ impl Notifier {
                         &envelope.id,
                         &notice.user_id,
                         notice.email,
+                        &mail.subject,
+                        now,
+                    )
+                    .await?;
+                (claim, Pending::Ready(mail))
+            }
+            EMAIL_CHANGED => {
+                let event: EmailChanged = serde_json::from_value(envelope.data)
+                    .map_err(Error::internal("parsing an account event"))?;
+                let mail = email_changed(&event);
+                let claim = self
+                    .claim_seeded(
+                        &envelope.id,
+                        &event.user_id,
+                        event.old_email.clone(),
                         &mail.subject,
                         now,
                     )

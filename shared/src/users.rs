@@ -3,7 +3,7 @@
 
 use crate::Error;
 use crate::auth::{OpaqueToken, PasswordHasher, RefreshToken, TokenSigner};
-use crate::aws::users_table::{Admission, CreateUserError};
+use crate::aws::users_table::{Admission, ChangeEmailError, CreateUserError};
 use crate::aws::{EventQueue, UsersTable};
 use crate::domain::Email;
 use crate::domain::payment::Envelope;
@@ -11,8 +11,8 @@ use crate::domain::throttle::{
     LoginThrottle, RESETS_PER_ADDRESS, RateLimit, Subject, VERIFICATION_RESENDS,
 };
 use crate::domain::user::{
-    AccountNotice, PASSWORD_CHANGED, PASSWORD_RESET_REQUESTED, ResetRequested, TokenPurpose,
-    VERIFICATION_REQUESTED,
+    AccountNotice, EMAIL_CHANGED, EmailChanged, PASSWORD_CHANGED, PASSWORD_RESET_REQUESTED,
+    ResetRequested, TokenPurpose, VERIFICATION_REQUESTED,
 };
 use crate::domain::{LoginName, NewUser, Password, Role, Timestamp, User, UserId};
 use secrecy::SecretString;
@@ -258,6 +258,13 @@ pub struct Accounts {
     pub resets_per_ip: RateLimit,
 }
 
+/// `PATCH /users/me`: the new address and the current password.
+pub struct EmailChange {
+    pub email: Email,
+    pub current: SecretString,
+    pub source_ip: String,
+}
+
 /// `POST /users/password-reset/confirm`: the mailed token and the new password.
 pub struct PasswordReset {
     pub token: Option<OpaqueToken>,
@@ -304,6 +311,78 @@ impl Accounts {
         }
         self.queue_notice(VERIFICATION_REQUESTED, &stored.user, now)
             .await
+    }
+
+    /// Moves the caller's account to a new address. The current password is
+    /// checked through the login throttle; the change is one transaction
+    /// (the new address claimed, the old one released, `email_verified`
+    /// false), so an address is never held by two accounts. A link goes to
+    /// the new address and a notice to the old one. The same address, in
+    /// any case, changes nothing.
+    pub async fn change_email(
+        &self,
+        caller: &UserId,
+        issued_at_ms: i64,
+        change: EmailChange,
+    ) -> Result<User, Error> {
+        ensure_current(&self.users, caller, issued_at_ms).await?;
+        let now = Timestamp::now();
+        let stored = self
+            .users
+            .get_user(caller)
+            .await?
+            .ok_or(Error::Unauthorized("the token's user does not exist"))?;
+        let checked = Checked {
+            subject: &Subject::Account(caller.clone()),
+            source_ip: &change.source_ip,
+            now,
+        };
+        let matched = checked
+            .password(
+                &self.users,
+                &self.hasher,
+                &self.throttle,
+                Some(stored.password_hash),
+                change.current,
+            )
+            .await?;
+        if !matched {
+            return Err(Error::InvalidCredentials);
+        }
+        let old = stored.user;
+        if old.email.key() == change.email.key() {
+            return Ok(old);
+        }
+        match self
+            .users
+            .change_email(caller, &old.email, &change.email, now)
+            .await?
+        {
+            Ok(()) => {}
+            Err(ChangeEmailError::EmailTaken) => return Err(Error::EmailTaken),
+            Err(ChangeEmailError::Changed) => return Err(Error::EditConflict),
+        }
+        let user = User {
+            email: change.email,
+            email_verified: false,
+            updated_at: now,
+            ..old.clone()
+        };
+        self.notify(VERIFICATION_REQUESTED, &user, now).await;
+        let changed = EmailChanged {
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            old_email: old.email,
+            new_email: user.email.clone(),
+        };
+        if let Err(error) = self.queue_event(EMAIL_CHANGED, changed, now).await {
+            tracing::error!(
+                user = %user.id,
+                error = crate::error::chain(&error),
+                "the e-mail change's notice was not queued"
+            );
+        }
+        Ok(user)
     }
 
     /// Asks for a reset link for `email`. The answer and the work are the

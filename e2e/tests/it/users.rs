@@ -597,3 +597,76 @@ async fn a_reset_link_sets_the_password_once_and_ends_every_session() {
     let notices = wait_for_mails_about(&email, "password was changed", 1).await;
     assert_eq!(notices.len(), 1, "{notices:?}");
 }
+
+#[tokio::test]
+async fn an_email_change_asks_the_password_and_mails_both_addresses() {
+    let (name, user) = register().await;
+    let old = user["email"].as_str().unwrap().to_owned();
+    let access = login(&name).await;
+    let new = format!("{}@example.com", unique("moved"));
+    let (_, other) = register().await;
+    let change =
+        |email: &str, password: &str| json!({"email": email, "current_password": password});
+
+    let wrong = call(
+        "PATCH",
+        "/users/me",
+        Some(&access),
+        Some(&change(&new, "not the password")),
+    )
+    .await;
+    assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials"));
+    let taken = call(
+        "PATCH",
+        "/users/me",
+        Some(&access),
+        Some(&change(
+            &other["email"].as_str().unwrap().to_uppercase(),
+            PASSWORD,
+        )),
+    )
+    .await;
+    assert_eq!((taken.status, taken.code()), (409, "email_taken"));
+    let rename = call(
+        "PATCH",
+        "/users/me",
+        Some(&access),
+        Some(&json!({"username": "someone_else", "email": new, "current_password": PASSWORD})),
+    )
+    .await;
+    assert_eq!((rename.status, rename.code()), (422, "validation_failed"));
+    assert_eq!(rename.body["errors"][0]["field"], "username");
+
+    let moved = call(
+        "PATCH",
+        "/users/me",
+        Some(&access),
+        Some(&change(&new, PASSWORD)),
+    )
+    .await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.body["email"], new.as_str());
+    assert_eq!(moved.body["email_verified"], false);
+    assert_eq!(moved.body["username"], name.as_str());
+    assert_eq!(get("/users/me", Some(&access)).await.body, moved.body);
+    // Signing in goes by the new address only.
+    let by_old = post("/users/login", &json!({"email": old, "password": PASSWORD})).await;
+    assert_eq!(by_old.status, 401);
+    let by_new = post("/users/login", &json!({"email": new, "password": PASSWORD})).await;
+    assert_eq!(by_new.status, 200, "{}", by_new.text);
+
+    // A notice to the old address naming the new one; a link to the new.
+    let notices = wait_for_mails_about(&old, "e-mail address was changed", 1).await;
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0]["body"].as_str().unwrap().contains(&new));
+    let token = mailed_token(&new, VERIFY_SUBJECT, "verify", 1).await;
+    let verified = post("/users/verify-email", &json!({"token": token})).await;
+    assert_eq!(verified.status, 204, "{}", verified.text);
+    // The old address is free again.
+    let again = post(
+        "/users/register",
+        &json!({"username": unique("e2e"), "email": old, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+}

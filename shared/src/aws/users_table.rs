@@ -147,6 +147,23 @@ struct HourItem {
     failures: u64,
 }
 
+/// The items of an e-mail change's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EmailWrite {
+    New,
+    Old,
+    User,
+}
+
+/// Why an e-mail change was not applied.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChangeEmailError {
+    /// Another account has the new address.
+    EmailTaken,
+    /// The account's address changed meanwhile.
+    Changed,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum CreateUserError {
     UsernameTaken,
@@ -373,6 +390,71 @@ impl UsersTable {
             .send()
             .await;
         super::unless_refused(changed, "changing a password").map(|out| out.is_some())
+    }
+
+    /// Moves the account to a new address in one transaction: the new
+    /// uniqueness item (refused if taken), the old one deleted, the user's
+    /// `email` set with `email_verified` false, conditioned on the address
+    /// still being `old` (so of two changes at once, one applies).
+    pub async fn change_email(
+        &self,
+        user: &UserId,
+        old: &Email,
+        new: &Email,
+        now: Timestamp,
+    ) -> Result<Result<(), ChangeEmailError>, Error> {
+        use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+        let (pk, sk) = email_key(&new.key());
+        let claim = UniqueItem {
+            pk,
+            sk,
+            user_id: user.clone(),
+        };
+        let release = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(email_key(&old.key()))))
+            .condition_expression("user_id = :me")
+            .expression_attribute_values(":me", AttributeValue::S(user.to_string()))
+            .build()
+            .map_err(Error::internal("building an e-mail change"))?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_key(user))))
+            .update_expression("SET email = :new, email_verified = :false, updated_at = :now")
+            .condition_expression("email = :old")
+            .expression_attribute_values(":new", AttributeValue::S(new.as_str().into()))
+            .expression_attribute_values(":old", AttributeValue::S(old.as_str().into()))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
+            .build()
+            .map_err(Error::internal("building an e-mail change"))?;
+        let mut transaction = Transaction::default();
+        transaction
+            .add(EmailWrite::New, super::put_new(&self.table, &claim)?)
+            .add(
+                EmailWrite::Old,
+                TransactWriteItem::builder().delete(release).build(),
+            )
+            .add(
+                EmailWrite::User,
+                TransactWriteItem::builder().update(update).build(),
+            );
+        match transaction
+            .run(&self.client, None, &RetryPolicy::default())
+            .await
+        {
+            Ok(()) => Ok(Ok(())),
+            Err(TransactionError::Cancelled(c)) if c.condition_failed(&EmailWrite::New) => {
+                Ok(Err(ChangeEmailError::EmailTaken))
+            }
+            Err(TransactionError::Cancelled(c))
+                if c.condition_failed(&EmailWrite::User)
+                    || c.condition_failed(&EmailWrite::Old) =>
+            {
+                Ok(Err(ChangeEmailError::Changed))
+            }
+            Err(error) => Err(Error::internal("changing an e-mail address")(error)),
+        }
     }
 
     /// The user's address book (empty, version 0, if never stored).

@@ -155,6 +155,18 @@ pub const PASSWORD_CHANGED: &str = "account.password_changed";
 /// registration, on a resend, and after an e-mail change (to the new one).
 pub const VERIFICATION_REQUESTED: &str = "account.verification_requested";
 
+/// The event type of an e-mail change; its notice goes to the old address.
+pub const EMAIL_CHANGED: &str = "account.email_changed";
+
+/// The data of [`EMAIL_CHANGED`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChanged {
+    pub user_id: UserId,
+    pub username: Username,
+    pub old_email: Email,
+    pub new_email: Email,
+}
+
 /// The event type of a request for a password reset: the consumer looks the
 /// address up and mails a link only if an account has it, so the request's
 /// answer and work are the same either way.

@@ -144,7 +144,7 @@ impl From<&Error> for Problem {
             Error::EditConflict => Problem::new(
                 S::CONFLICT,
                 "edit_conflict",
-                "The address book changed while this change was applied. Send it again.",
+                "Your account changed while this change was applied. Send it again.",
             ),
             Error::InvalidCursor => Problem::new(
                 S::BAD_REQUEST,

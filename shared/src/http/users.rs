@@ -10,7 +10,9 @@ use crate::auth::token::ACCESS_TOKEN_TTL_SECONDS;
 use crate::auth::{OpaqueToken, RefreshToken};
 use crate::domain::user::LOGIN_FIELD_MAX;
 use crate::domain::{Email, LoginName, NewUser, Password, User, Username};
-use crate::users::{self, LoggedIn, LoginAttempt, Logout, PasswordChange, PasswordReset};
+use crate::users::{
+    self, EmailChange, LoggedIn, LoginAttempt, Logout, PasswordChange, PasswordReset,
+};
 use crate::wiring::{AccountApi, SessionsApi, UsersApi};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -299,6 +301,45 @@ pub async fn logout(
 /// `GET /users/me`
 pub async fn me(api: &UsersApi, caller: Caller) -> Result<Response<Body>, Error> {
     json(StatusCode::OK, &users::me(&api.users, caller.id()).await?)
+}
+
+/// The body of `PATCH /users/me`: `{"email", "current_password"}`.
+pub struct NewEmail {
+    pub email: Email,
+    pub current: SecretString,
+}
+
+impl<S> FromRequest<S> for NewEmail {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        if body.has("username") {
+            body.reject("username", "the username cannot change");
+        }
+        let email = body.required("email", Email::parse);
+        let current = body.required("current_password", login_field);
+        let (email, current) = body.finish_with(email.zip(current))?;
+        Ok(Self {
+            email,
+            current: current.into(),
+        })
+    }
+}
+
+/// `PATCH /users/me`: the account with its new address.
+pub async fn update_me(
+    api: &AccountApi,
+    (caller, SourceIp(source_ip), body): (Caller, SourceIp, NewEmail),
+) -> Result<Response<Body>, Error> {
+    let change = EmailChange {
+        email: body.email,
+        current: body.current,
+        source_ip,
+    };
+    let user = api
+        .accounts
+        .change_email(caller.id(), caller.issued_at_ms(), change)
+        .await?;
+    json(StatusCode::OK, &user)
 }
 
 /// The body of `POST /users/me/password`: `{"current_password",

@@ -276,3 +276,50 @@ async fn a_reset_request_mails_a_real_account_only() {
         .await
         .unwrap();
 }
+
+fn email_change(email: &str) -> users::EmailChange {
+    users::EmailChange {
+        email: Email::parse(email).unwrap(),
+        current: "a fine long passphrase".into(),
+        source_ip: "198.51.100.7".into(),
+    }
+}
+
+#[tokio::test]
+async fn of_two_accounts_moving_to_one_address_exactly_one_gets_it() {
+    let table = users_table().await;
+    let accounts = accounts();
+    let (a, b) = (registered(&table).await, registered(&table).await);
+    let wanted = format!("{}@example.com", unique("wanted"));
+    let (first, second) = futures::join!(
+        accounts.change_email(&a.id, i64::MAX, email_change(&wanted)),
+        accounts.change_email(&b.id, i64::MAX, email_change(&wanted)),
+    );
+    let outcomes = [first, second];
+    let moved: Vec<&User> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(moved.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().any(|o| matches!(o, Err(Error::EmailTaken))),
+        "{outcomes:?}"
+    );
+    let winner = moved[0];
+    assert_eq!(winner.email.as_str(), wanted);
+    assert!(!winner.email_verified);
+    // Stored as answered, and the old address is free for anyone.
+    let stored = table.get_user(&winner.id).await.unwrap().unwrap().user;
+    assert_eq!(stored.email.as_str(), wanted);
+    let old = if winner.id == a.id { &a } else { &b };
+    let lookup = shared::domain::LoginName::Email(old.email.as_str().to_owned());
+    assert!(table.find_by_login(&lookup).await.unwrap().is_none());
+    let name = unique("reuse");
+    users::register(
+        &table,
+        &PasswordHasher::new(),
+        NewUser::parse(&name, old.email.as_str(), "a fine long passphrase").unwrap(),
+    )
+    .await
+    .unwrap();
+    // A link mailed to the old address no longer verifies anything.
+    let stale = mailed(&table, winner, &old.email, Timestamp::now()).await;
+    assert!(refused(users::verify_email(&table, Some(stale)).await));
+}

@@ -208,3 +208,40 @@ async fn a_shopper_keeps_an_address_book_on_the_account_page() {
     click(&b, "#addresses .address:nth-child(1) .delete").await;
     wait_for_part(&b, "#addresses-status", "1 of 10 addresses saved").await;
 }
+
+#[tokio::test]
+async fn a_shopper_moves_the_account_to_a_new_address() {
+    let b = browser().await;
+    open(&b, "/shop/sign-in").await;
+    let (_, old) = sign_up(&b).await;
+    click(&b, "#account-link").await;
+    wait_for_part(&b, "#account-details", &old).await;
+    let new = format!("{}@example.com", unique("moved"));
+    // A wrong password is shown at its field.
+    fill(&b, "#change-email input[name=email]", &new).await;
+    fill(
+        &b,
+        "#change-email input[name=current_password]",
+        "not my password",
+    )
+    .await;
+    click(&b, "#change-email button[type=submit]").await;
+    wait_for_shown(
+        &b,
+        "#change-email [data-field=current_password] .field-error",
+    )
+    .await;
+    fill(&b, "#change-email input[name=current_password]", PASSWORD).await;
+    click(&b, "#change-email button[type=submit]").await;
+    wait_for_part(&b, "#email-changed", &new).await;
+    wait_for_part(&b, "#account-email", &new).await;
+    // The reminder follows the new address.
+    wait_for_part(&b, "#reminder", &new).await;
+    check_page(&b, "account-email-changed").await;
+    assert_eq!(
+        wait_for_mails_about(&old, "e-mail address was changed", 1)
+            .await
+            .len(),
+        1
+    );
+}
