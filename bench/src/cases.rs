@@ -359,7 +359,7 @@ fn sqs_event(seeds: &Seeds) -> Value {
         "messageAttributes": {},
         "md5OfBody": "00000000000000000000000000000000",
         "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:PaymentEventsQueue",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EventsQueue",
         "awsRegion": "us-east-1"
     }]})
 }

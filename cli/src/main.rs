@@ -50,10 +50,10 @@ enum Command {
         #[command(subcommand)]
         action: DlqAction,
         /// The dead-letter queue's URL.
-        #[arg(long, global = true, env = "PAYMENT_EVENTS_DLQ_URL")]
+        #[arg(long, global = true, env = "EVENTS_DLQ_URL")]
         dlq_url: Option<String>,
         /// The queue to send messages back to.
-        #[arg(long, global = true, env = "PAYMENT_EVENTS_QUEUE_URL")]
+        #[arg(long, global = true, env = "EVENTS_QUEUE_URL")]
         queue_url: Option<String>,
     },
 }
@@ -173,13 +173,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let dlq = match dlq_url.clone() {
                 Some(url) => url,
                 None => {
-                    output_or_fail(
-                        &cli,
-                        &sdk,
-                        "PaymentEventsDlqUrl",
-                        "--dlq-url or PAYMENT_EVENTS_DLQ_URL",
-                    )
-                    .await?
+                    output_or_fail(&cli, &sdk, "EventsDlqUrl", "--dlq-url or EVENTS_DLQ_URL")
+                        .await?
                 }
             };
             match action {
@@ -200,8 +195,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                             output_or_fail(
                                 &cli,
                                 &sdk,
-                                "PaymentEventsQueueUrl",
-                                "--queue-url or PAYMENT_EVENTS_QUEUE_URL",
+                                "EventsQueueUrl",
+                                "--queue-url or EVENTS_QUEUE_URL",
                             )
                             .await?
                         }

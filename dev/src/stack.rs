@@ -49,7 +49,7 @@ pub struct Options {
     /// Extra variables for the cargo builds (e.g. the target and flags of
     /// `cargo lambda build`, so the same artifacts are reused).
     pub cargo_env: Vec<(String, String)>,
-    /// Feed the payment-events queue to its consumer, as Lambda's event source
+    /// Feed the events queue to its consumer, as Lambda's event source
     /// mapping does. The benchmark turns it off so the consumer does not run
     /// beside what it measures.
     pub consume_queue: bool,
@@ -77,7 +77,7 @@ impl Options {
             function_env: Vec::new(),
             schedule_every: Duration::from_secs(10),
             schemathesis: false,
-            parameters: vec![("PaymentEventsVisibilityTimeout".into(), "10".into())],
+            parameters: vec![("EventsVisibilityTimeout".into(), "10".into())],
             release: false,
             cargo_env: Vec::new(),
             consume_queue: true,
@@ -107,7 +107,7 @@ impl Options {
             schedule_every: Duration::from_secs(2),
             schemathesis: true,
             // Seconds, so a failing message reaches the DLQ within a test.
-            parameters: vec![("PaymentEventsVisibilityTimeout".into(), "2".into())],
+            parameters: vec![("EventsVisibilityTimeout".into(), "2".into())],
             release: false,
             cargo_env: Vec::new(),
             consume_queue: true,
@@ -566,7 +566,7 @@ impl Stack {
 }
 
 /// The queue Lambda's event source mapping feeds to the consumer when deployed.
-pub const CONSUMED_QUEUE: &str = "PaymentEventsQueue";
+pub const CONSUMED_QUEUE: &str = "EventsQueue";
 pub const CONSUMER: &str = "send-notification";
 
 /// The functions EventBridge runs on a schedule when deployed.
@@ -606,7 +606,7 @@ async fn run_schedules(api: String, every: Duration, log: PathBuf) {
     }
 }
 
-/// `PaymentEventsQueue` → `PAYMENT_EVENTS_QUEUE`.
+/// `EventsQueue` → `EVENTS_QUEUE`.
 pub fn screaming(id: &str) -> String {
     let mut out = String::new();
     for (i, c) in id.chars().enumerate() {

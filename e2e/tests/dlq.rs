@@ -24,7 +24,7 @@ async fn ses() -> aws_sdk_ses::Client {
 async fn in_dlq(client: &aws_sdk_sqs::Client, marker: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        let letters = ops::dlq::list(client, &env("PAYMENT_EVENTS_DLQ_URL"))
+        let letters = ops::dlq::list(client, &env("EVENTS_DLQ_URL"))
             .await
             .unwrap();
         if let Some(letter) = letters.iter().find(|l| l.body.contains(marker)) {
@@ -44,7 +44,7 @@ async fn a_failing_send_ends_in_the_dlq_and_redrive_delivers_it_once() {
     let garbage = format!("not json {}", unique("garbage-"));
     client
         .send_message()
-        .queue_url(env("PAYMENT_EVENTS_QUEUE_URL"))
+        .queue_url(env("EVENTS_QUEUE_URL"))
         .message_body(&garbage)
         .send()
         .await
@@ -89,13 +89,9 @@ async fn a_failing_send_ends_in_the_dlq_and_redrive_delivers_it_once() {
         failed.text
     );
 
-    let moved = ops::dlq::redrive(
-        &client,
-        &env("PAYMENT_EVENTS_DLQ_URL"),
-        &env("PAYMENT_EVENTS_QUEUE_URL"),
-    )
-    .await
-    .unwrap();
+    let moved = ops::dlq::redrive(&client, &env("EVENTS_DLQ_URL"), &env("EVENTS_QUEUE_URL"))
+        .await
+        .unwrap();
     assert!(moved >= 2, "{moved}");
     wait_for_mails(&recipient, 1).await;
     assert_eq!(

@@ -270,17 +270,8 @@ impl Notifier {
             }
             VERIFICATION_REQUESTED => {
                 let notice = account_notice(envelope.data)?;
-                let subject = verification(&notice, "").subject;
-                let claim = self
-                    .claim_seeded(
-                        &envelope.id,
-                        &notice.user_id,
-                        notice.email.clone(),
-                        &subject,
-                        now,
-                    )
-                    .await?;
-                (claim, Pending::Link(notice, TokenPurpose::VerifyEmail))
+                self.claim_link(&envelope.id, notice, TokenPurpose::VerifyEmail, now)
+                    .await?
             }
             PASSWORD_RESET_REQUESTED => {
                 let request: ResetRequested = serde_json::from_value(envelope.data)
@@ -300,17 +291,8 @@ impl Notifier {
                     username: user.username,
                     email: user.email,
                 };
-                let subject = password_reset(&notice, "").subject;
-                let claim = self
-                    .claim_seeded(
-                        &envelope.id,
-                        &notice.user_id,
-                        notice.email.clone(),
-                        &subject,
-                        now,
-                    )
-                    .await?;
-                (claim, Pending::Link(notice, TokenPurpose::ResetPassword))
+                self.claim_link(&envelope.id, notice, TokenPurpose::ResetPassword, now)
+                    .await?
             }
             REQUESTED => {
                 let requested: Requested = serde_json::from_value(envelope.data)
@@ -370,6 +352,28 @@ impl Notifier {
         }
     }
 
+    /// Claims the notification of an event that mails a link; the token is
+    /// drawn only once the claim is granted.
+    async fn claim_link(
+        &self,
+        event_id: &str,
+        notice: AccountNotice,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<(Claim, Pending), Error> {
+        let subject = link_mail(&notice, purpose, "").subject;
+        let claim = self
+            .claim_seeded(
+                event_id,
+                &notice.user_id,
+                notice.email.clone(),
+                &subject,
+                now,
+            )
+            .await?;
+        Ok((claim, Pending::Link(notice, purpose)))
+    }
+
     /// Draws a token, stores its digest, and renders the mail that links to it.
     async fn link_mail(
         &self,
@@ -387,11 +391,11 @@ impl Notifier {
                 now,
             )
             .await?;
-        let link = self.shop_url.link(purpose, &token);
-        Ok(match purpose {
-            TokenPurpose::VerifyEmail => verification(notice, &link),
-            TokenPurpose::ResetPassword => password_reset(notice, &link),
-        })
+        Ok(link_mail(
+            notice,
+            purpose,
+            &self.shop_url.link(purpose, &token),
+        ))
     }
 
     /// Claims the notification of an event that mails `subject`, creating
@@ -455,6 +459,14 @@ impl Notifier {
             }
         }
         response
+    }
+}
+
+/// The mail that carries a link of `purpose`.
+fn link_mail(notice: &AccountNotice, purpose: TokenPurpose, link: &str) -> Mail {
+    match purpose {
+        TokenPurpose::VerifyEmail => verification(notice, link),
+        TokenPurpose::ResetPassword => password_reset(notice, link),
     }
 }
 

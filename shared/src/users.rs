@@ -325,31 +325,11 @@ impl Accounts {
         issued_at_ms: i64,
         change: EmailChange,
     ) -> Result<User, Error> {
-        ensure_current(&self.users, caller, issued_at_ms).await?;
         let now = Timestamp::now();
-        let stored = self
-            .users
-            .get_user(caller)
+        let old = self
+            .checked_caller(caller, issued_at_ms, change.current, &change.source_ip, now)
             .await?
-            .ok_or(Error::Unauthorized("the token's user does not exist"))?;
-        let checked = Checked {
-            subject: &Subject::Account(caller.clone()),
-            source_ip: &change.source_ip,
-            now,
-        };
-        let matched = checked
-            .password(
-                &self.users,
-                &self.hasher,
-                &self.throttle,
-                Some(stored.password_hash),
-                change.current,
-            )
-            .await?;
-        if !matched {
-            return Err(Error::InvalidCredentials);
-        }
-        let old = stored.user;
+            .user;
         if old.email.key() == change.email.key() {
             return Ok(old);
         }
@@ -443,31 +423,11 @@ impl Accounts {
         issued_at_ms: i64,
         change: PasswordChange,
     ) -> Result<(), Error> {
-        ensure_current(&self.users, caller, issued_at_ms).await?;
         let now = Timestamp::now();
         let stored = self
-            .users
-            .get_user(caller)
-            .await?
-            .ok_or(Error::Unauthorized("the token's user does not exist"))?;
-        let checked = Checked {
-            subject: &Subject::Account(caller.clone()),
-            source_ip: &change.source_ip,
-            now,
-        };
-        let old_hash = stored.password_hash;
-        let matched = checked
-            .password(
-                &self.users,
-                &self.hasher,
-                &self.throttle,
-                Some(old_hash.clone()),
-                change.current,
-            )
+            .checked_caller(caller, issued_at_ms, change.current, &change.source_ip, now)
             .await?;
-        if !matched {
-            return Err(Error::InvalidCredentials);
-        }
+        let old_hash = stored.password_hash;
         let new_hash = self.hasher.hash(change.new.into_secret()).await?;
         // Refused only if another change won meanwhile: the password given
         // as current is not current any more.
@@ -481,6 +441,39 @@ impl Accounts {
         self.users.revoke_families(caller).await?;
         self.notify(PASSWORD_CHANGED, &stored.user, now).await;
         Ok(())
+    }
+
+    /// The caller's stored account, once its token is current and `current`
+    /// is its password, checked through the login throttle (a wrong one
+    /// counts as a failed login and is `401 invalid_credentials`).
+    async fn checked_caller(
+        &self,
+        caller: &UserId,
+        issued_at_ms: i64,
+        current: SecretString,
+        source_ip: &str,
+        now: Timestamp,
+    ) -> Result<crate::aws::users_table::StoredUser, Error> {
+        ensure_current(&self.users, caller, issued_at_ms).await?;
+        let stored = self
+            .users
+            .get_user(caller)
+            .await?
+            .ok_or(Error::Unauthorized("the token's user does not exist"))?;
+        let checked = Checked {
+            subject: &Subject::Account(caller.clone()),
+            source_ip,
+            now,
+        };
+        let phc = Some(stored.password_hash.clone());
+        if checked
+            .password(&self.users, &self.hasher, &self.throttle, phc, current)
+            .await?
+        {
+            Ok(stored)
+        } else {
+            Err(Error::InvalidCredentials)
+        }
     }
 
     /// Queues the notice of an account event. The change is already stored,

@@ -35,7 +35,7 @@ pub const CURSOR_SECRET: &str = "CURSOR_SECRET";
 pub const ORDERS_TABLE: &str = "ORDERS_TABLE";
 pub const ORDER_EXPIRY_SECONDS: &str = "ORDER_EXPIRY_SECONDS";
 pub const PAYMENTS_TABLE: &str = "PAYMENTS_TABLE";
-pub const PAYMENT_EVENTS_QUEUE_URL: &str = "PAYMENT_EVENTS_QUEUE_URL";
+pub const EVENTS_QUEUE_URL: &str = "EVENTS_QUEUE_URL";
 pub const PAYMENT_PROVIDER: &str = "PAYMENT_PROVIDER";
 pub const PAYMENT_EVENT_GRACE_SECONDS: &str = "PAYMENT_EVENT_GRACE_SECONDS";
 pub const NOTIFICATIONS_TABLE: &str = "NOTIFICATIONS_TABLE";
@@ -126,7 +126,7 @@ fn payments_table(sdk: &SdkConfig) -> Result<PaymentsTable, ConfigError> {
 fn event_queue(sdk: &SdkConfig) -> Result<EventQueue, ConfigError> {
     Ok(EventQueue::new(
         aws_sdk_sqs::Client::new(sdk),
-        required(PAYMENT_EVENTS_QUEUE_URL)?,
+        required(EVENTS_QUEUE_URL)?,
     ))
 }
 
@@ -204,17 +204,30 @@ impl AccountApi {
                 hasher: PasswordHasher::new(),
                 throttle: login_throttle()?,
                 queue: event_queue(&sdk)?,
-                resets_per_ip: throttle::RateLimit {
-                    times: number_or(
-                        PASSWORD_RESETS_PER_IP_PER_HOUR,
-                        throttle::DEFAULT_RESETS_PER_IP_PER_HOUR,
-                    )? as usize,
-                    window_seconds: 3600,
-                },
+                resets_per_ip: resets_per_ip()?,
             },
             verifier: verifier()?,
         })
     }
+}
+
+/// How many reset requests one source IP may make in a sliding hour: 1 to
+/// 1,000 (each is a slot of one item).
+fn resets_per_ip() -> Result<throttle::RateLimit, ConfigError> {
+    let times = number_or(
+        PASSWORD_RESETS_PER_IP_PER_HOUR,
+        throttle::DEFAULT_RESETS_PER_IP_PER_HOUR,
+    )?;
+    if !(1..=1000).contains(&times) {
+        return Err(ConfigError::Invalid {
+            name: PASSWORD_RESETS_PER_IP_PER_HOUR,
+            reason: format!("{times} is not between 1 and 1000"),
+        });
+    }
+    Ok(throttle::RateLimit {
+        times: times as usize,
+        window_seconds: 3600,
+    })
 }
 
 /// The login throttle's settings, shared by login and the routes that ask

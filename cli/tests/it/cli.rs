@@ -175,7 +175,7 @@ fn dlq_list_and_redrive_run_against_the_queues() {
     );
     let no_url = Command::new(env!("CARGO_BIN_EXE_ferrocart"))
         .args(["dlq", "list"])
-        .env_remove("PAYMENT_EVENTS_DLQ_URL")
+        .env_remove("EVENTS_DLQ_URL")
         .env_remove("FERROCART_STACK")
         .output()
         .unwrap();

@@ -161,7 +161,7 @@ fn sqs_event(bodies: &[String]) -> Value {
         "messageAttributes": {},
         "md5OfBody": "00000000000000000000000000000000",
         "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:PaymentEventsQueue",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EventsQueue",
         "awsRegion": "us-east-1"
     })).collect::<Vec<_>>()})
 }
@@ -212,7 +212,7 @@ async fn duplicate_deliveries_of_one_event_send_one_mail() {
     let sqs = aws_sdk_sqs::Client::new(
         &shared::aws::sdk_config().expect("the stack sets the SDK variables"),
     );
-    let queue_url = env("PAYMENT_EVENTS_QUEUE_URL");
+    let queue_url = env("EVENTS_QUEUE_URL");
     let sends = (0..5).map(|_| {
         let (sqs, queue_url, body) = (&sqs, &queue_url, &body);
         async move {
