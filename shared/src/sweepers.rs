@@ -38,9 +38,12 @@ impl ExpireOrders {
 /// Events a run re-sends at most; the next run takes the rest.
 pub const RESEND_BATCH: i32 = 100;
 
-/// Re-sends `payment.succeeded` events whose flag stayed set past the grace period.
+/// Re-sends what was stored and not sent past the grace period: the
+/// `payment.succeeded` events whose flag stayed set, and the account events
+/// left in the users table's outbox.
 pub struct ResendPaymentEvents {
     pub payments: crate::aws::PaymentsTable,
+    pub users: crate::aws::UsersTable,
     pub queue: crate::aws::EventQueue,
     pub grace_seconds: i64,
 }
@@ -50,19 +53,49 @@ impl ResendPaymentEvents {
         &self,
         event: LambdaEvent<Value>,
     ) -> Result<crate::payments::Resent, Error> {
-        let resent = crate::payments::resend_unsent(
+        let mut resent = crate::payments::resend_unsent(
             &self.payments,
             &self.queue,
             self.grace_seconds,
             RESEND_BATCH,
         )
         .await?;
+        let accounts = self.resend_account_events().await?;
+        resent.sent += accounts.sent;
+        resent.failed += accounts.failed;
         tracing::info!(
             request_id = event.context.request_id,
             sent = resent.sent,
             failed = resent.failed,
             "event resend sweep"
         );
+        Ok(resent)
+    }
+
+    /// Sends the account events older than the grace period still in the
+    /// outbox, and clears each one SQS accepts. One sent twice (by the
+    /// function that wrote it, and by this) is mailed once: the consumer
+    /// claims its event id.
+    pub async fn resend_account_events(&self) -> Result<crate::payments::Resent, Error> {
+        let before = Timestamp::now().plus_seconds(-self.grace_seconds);
+        let mut resent = crate::payments::Resent::default();
+        for event in self.users.unsent_events(before, RESEND_BATCH).await? {
+            let sent = match self.queue.send(&event.body).await {
+                Ok(()) => self.users.event_sent(&event.id).await,
+                Err(error) => Err(error),
+            };
+            match sent {
+                Ok(()) => resent.sent += 1,
+                Err(error) => {
+                    resent.failed += 1;
+                    tracing::warn!(
+                        event = event.id,
+                        error = crate::error::chain(&error),
+                        "an account event stays in the outbox"
+                    );
+                }
+            }
+        }
         Ok(resent)
     }
 }

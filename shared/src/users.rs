@@ -3,7 +3,7 @@
 
 use crate::Error;
 use crate::auth::{OpaqueToken, PasswordHasher, RefreshToken, TokenSigner};
-use crate::aws::users_table::{Admission, ChangeEmailError, CreateUserError};
+use crate::aws::users_table::{Admission, ChangeEmailError, CreateUserError, Outboxed};
 use crate::aws::{EventQueue, UsersTable};
 use crate::domain::Email;
 use crate::domain::payment::Envelope;
@@ -60,6 +60,16 @@ pub async fn create_user(
     new: NewUser,
     role: Role,
 ) -> Result<User, Error> {
+    let (user, password_hash) = new_user(hasher, new, role).await?;
+    store_user(table, user, &password_hash, &[]).await
+}
+
+/// A new account and its password's hash, not stored yet.
+async fn new_user(
+    hasher: &PasswordHasher,
+    new: NewUser,
+    role: Role,
+) -> Result<(User, String), Error> {
     let password_hash = hasher.hash(new.password.into_secret()).await?;
     let now = Timestamp::now();
     let user = User {
@@ -71,7 +81,17 @@ pub async fn create_user(
         created_at: now,
         updated_at: now,
     };
-    match table.create_user(&user, &password_hash).await? {
+    Ok((user, password_hash))
+}
+
+/// Stores a new account, with `events` in the outbox.
+async fn store_user(
+    table: &UsersTable,
+    user: User,
+    password_hash: &str,
+    events: &[Outboxed],
+) -> Result<User, Error> {
+    match table.create_user_with(&user, password_hash, events).await? {
         Ok(()) => Ok(user),
         Err(CreateUserError::UsernameTaken) => Err(Error::UsernameTaken),
         Err(CreateUserError::EmailTaken) => Err(Error::EmailTaken),
@@ -279,12 +299,18 @@ pub struct PasswordChange {
 }
 
 impl Accounts {
-    /// Registers a customer and queues the mail with its verification link
-    /// (the consumer draws the token, so none sits in the queue).
+    /// Registers a customer, with the event of its verification link in the
+    /// outbox of the same transaction (the consumer draws the token, so none
+    /// sits in the queue or the outbox).
     pub async fn register(&self, new: NewUser) -> Result<User, Error> {
-        let user = register(&self.users, &self.hasher, new).await?;
-        self.notify(VERIFICATION_REQUESTED, &user, user.created_at)
-            .await;
+        let (user, password_hash) = new_user(&self.hasher, new, Role::Customer).await?;
+        let events = [notice_event(
+            VERIFICATION_REQUESTED,
+            &user,
+            user.created_at,
+        )?];
+        let user = store_user(&self.users, user, &password_hash, &events).await?;
+        self.dispatch(&events).await;
         Ok(user)
     }
 
@@ -309,7 +335,8 @@ impl Accounts {
         {
             return Err(Error::TooManyAttempts { retry_after_secs });
         }
-        self.queue_notice(VERIFICATION_REQUESTED, &stored.user, now)
+        self.queue
+            .send(&notice_event(VERIFICATION_REQUESTED, &stored.user, now)?.body)
             .await
     }
 
@@ -333,35 +360,32 @@ impl Accounts {
         if old.email.key() == change.email.key() {
             return Ok(old);
         }
-        match self
-            .users
-            .change_email(caller, &old.email, &change.email, now)
-            .await?
-        {
-            Ok(()) => {}
-            Err(ChangeEmailError::EmailTaken) => return Err(Error::EmailTaken),
-            Err(ChangeEmailError::Changed) => return Err(Error::EditConflict),
-        }
         let user = User {
             email: change.email,
             email_verified: false,
             updated_at: now,
             ..old.clone()
         };
-        self.notify(VERIFICATION_REQUESTED, &user, now).await;
         let changed = EmailChanged {
             user_id: user.id.clone(),
             username: user.username.clone(),
-            old_email: old.email,
+            old_email: old.email.clone(),
             new_email: user.email.clone(),
         };
-        if let Err(error) = self.queue_event(EMAIL_CHANGED, changed, now).await {
-            tracing::error!(
-                user = %user.id,
-                error = crate::error::chain(&error),
-                "the e-mail change's notice was not queued"
-            );
+        let events = [
+            notice_event(VERIFICATION_REQUESTED, &user, now)?,
+            event(EMAIL_CHANGED, changed, now)?,
+        ];
+        match self
+            .users
+            .change_email(caller, &old.email, &user.email, now, &events)
+            .await?
+        {
+            Ok(()) => {}
+            Err(ChangeEmailError::EmailTaken) => return Err(Error::EmailTaken),
+            Err(ChangeEmailError::Changed) => return Err(Error::EditConflict),
         }
+        self.dispatch(&events).await;
         Ok(user)
     }
 
@@ -380,8 +404,8 @@ impl Accounts {
                 return Err(Error::TooManyAttempts { retry_after_secs });
             }
         }
-        self.queue_event(PASSWORD_RESET_REQUESTED, ResetRequested { email }, now)
-            .await
+        let request = event(PASSWORD_RESET_REQUESTED, ResetRequested { email }, now)?;
+        self.queue.send(&request.body).await
     }
 
     /// Sets a new password with a mailed reset token. The token's use, the
@@ -397,18 +421,22 @@ impl Accounts {
             .live_mailed_token(TokenPurpose::ResetPassword, &digest, now)
             .await?
             .ok_or(Error::InvalidToken)?;
+        let stored = self
+            .users
+            .get_user(&found.user_id)
+            .await?
+            .ok_or(Error::InvalidToken)?;
         let hash = self.hasher.hash(reset.password.into_secret()).await?;
+        let events = [notice_event(PASSWORD_CHANGED, &stored.user, now)?];
         if !self
             .users
-            .reset_password(&digest, &found, &hash, now)
+            .reset_password(&digest, &found, &hash, now, &events)
             .await?
         {
             return Err(Error::InvalidToken);
         }
         self.users.revoke_families(&found.user_id).await?;
-        if let Some(stored) = self.users.get_user(&found.user_id).await? {
-            self.notify(PASSWORD_CHANGED, &stored.user, now).await;
-        }
+        self.dispatch(&events).await;
         Ok(())
     }
 
@@ -429,17 +457,18 @@ impl Accounts {
             .await?;
         let old_hash = stored.password_hash;
         let new_hash = self.hasher.hash(change.new.into_secret()).await?;
+        let events = [notice_event(PASSWORD_CHANGED, &stored.user, now)?];
         // Refused only if another change won meanwhile: the password given
         // as current is not current any more.
         if !self
             .users
-            .change_password(caller, &old_hash, &new_hash, now)
+            .change_password(caller, &old_hash, &new_hash, now, &events)
             .await?
         {
             return Err(Error::InvalidCredentials);
         }
         self.users.revoke_families(caller).await?;
-        self.notify(PASSWORD_CHANGED, &stored.user, now).await;
+        self.dispatch(&events).await;
         Ok(())
     }
 
@@ -476,46 +505,51 @@ impl Accounts {
         }
     }
 
-    /// Queues the notice of an account event. The change is already stored,
-    /// so a queue that refuses it is logged, not answered as a failure (a
-    /// verification link can be asked for again).
-    async fn notify(&self, kind: &str, user: &User, now: Timestamp) {
-        if let Err(error) = self.queue_notice(kind, user, now).await {
-            tracing::error!(
-                kind,
-                user = %user.id,
-                error = crate::error::chain(&error),
-                "the account's notice was not queued"
-            );
+    /// Sends events the change's transaction put in the outbox, and clears
+    /// each one SQS accepted. The change is stored already, so a refusal is
+    /// logged, not answered: the resend sweeper sends what is left.
+    async fn dispatch(&self, events: &[Outboxed]) {
+        for event in events {
+            let sent = match self.queue.send(&event.body).await {
+                Ok(()) => self.users.event_sent(&event.id).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = sent {
+                tracing::warn!(
+                    event = event.id,
+                    error = crate::error::chain(&error),
+                    "an account event stays in the outbox for the resend sweeper"
+                );
+            }
         }
     }
+}
 
-    /// Puts an account event about `user` on the events queue.
-    async fn queue_notice(&self, kind: &str, user: &User, now: Timestamp) -> Result<(), Error> {
-        let notice = AccountNotice {
-            user_id: user.id.clone(),
-            username: user.username.clone(),
-            email: user.email.clone(),
-        };
-        self.queue_event(kind, notice, now).await
-    }
+/// An account event, encoded for the queue (and the outbox). Its id is a
+/// ULID of `now`, which orders the outbox by time.
+fn event<T: serde::Serialize>(kind: &str, data: T, now: Timestamp) -> Result<Outboxed, Error> {
+    let envelope = Envelope {
+        kind: kind.to_owned(),
+        id: ulid::Ulid::new().to_string(),
+        time: now,
+        data,
+    };
+    let body =
+        serde_json::to_string(&envelope).map_err(Error::internal("encoding an account event"))?;
+    Ok(Outboxed {
+        id: envelope.id,
+        body,
+    })
+}
 
-    async fn queue_event<T: serde::Serialize>(
-        &self,
-        kind: &str,
-        data: T,
-        now: Timestamp,
-    ) -> Result<(), Error> {
-        let event = Envelope {
-            kind: kind.to_owned(),
-            id: ulid::Ulid::new().to_string(),
-            time: now,
-            data,
-        };
-        let body =
-            serde_json::to_string(&event).map_err(Error::internal("encoding an account event"))?;
-        self.queue.send(&body).await
-    }
+/// An account event about `user` that mails its address.
+fn notice_event(kind: &str, user: &User, now: Timestamp) -> Result<Outboxed, Error> {
+    let notice = AccountNotice {
+        user_id: user.id.clone(),
+        username: user.username.clone(),
+        email: user.email.clone(),
+    };
+    event(kind, notice, now)
 }
 
 /// `POST /users/verify-email`: consumes the mailed token and marks the

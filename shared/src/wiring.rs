@@ -381,6 +381,7 @@ impl ResendPaymentEvents {
         let sdk = sdk_config()?;
         Ok(Self {
             payments: payments_table(&sdk)?,
+            users: users_table(&sdk)?,
             queue: event_queue(&sdk)?,
             grace_seconds: number_or(PAYMENT_EVENT_GRACE_SECONDS, 60)? as i64,
         })

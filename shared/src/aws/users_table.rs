@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 mod mailed;
+mod outbox;
 pub use mailed::MailedToken;
+pub use outbox::Outboxed;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -25,6 +27,8 @@ enum Write {
     User,
     Username,
     Email,
+    /// An account event, in the outbox with the change it reports.
+    Event,
 }
 
 /// How long throttling records outlive their last failure before TTL removes them.
@@ -153,6 +157,7 @@ enum EmailWrite {
     New,
     Old,
     User,
+    Event,
 }
 
 /// Why an e-mail change was not applied.
@@ -256,6 +261,17 @@ impl UsersTable {
         user: &User,
         password_hash: &str,
     ) -> Result<Result<(), CreateUserError>, Error> {
+        self.create_user_with(user, password_hash, &[]).await
+    }
+
+    /// [`Self::create_user`], with `events` put in the outbox by the same
+    /// transaction.
+    pub async fn create_user_with(
+        &self,
+        user: &User,
+        password_hash: &str,
+        events: &[Outboxed],
+    ) -> Result<Result<(), CreateUserError>, Error> {
         let (pk, sk) = user_key(&user.id);
         let record = UserItem {
             pk,
@@ -286,6 +302,9 @@ impl UsersTable {
                 Write::Email,
                 super::put_new(&self.table, &unique(email_key(&user.email.key())))?,
             );
+        for event in events {
+            transaction.add(Write::Event, self.outbox_put(event)?);
+        }
         match transaction
             .run(&self.client, None, &RetryPolicy::default())
             .await
@@ -364,16 +383,17 @@ impl UsersTable {
     /// at once cannot both apply), and in the same write cuts off every token
     /// issued before `now`: access tokens where it is checked, and every
     /// refresh family started before it.
+    /// `events` go into the outbox in the same transaction.
     pub async fn change_password(
         &self,
         user: &UserId,
         old_hash: &str,
         new_hash: &str,
         now: Timestamp,
+        events: &[Outboxed],
     ) -> Result<bool, Error> {
-        let changed = self
-            .client
-            .update_item()
+        use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+        let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_key(user))))
             .update_expression(
@@ -387,9 +407,24 @@ impl UsersTable {
                 AttributeValue::N(now.unix_millis().to_string()),
             )
             .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
-            .send()
-            .await;
-        super::unless_refused(changed, "changing a password").map(|out| out.is_some())
+            .build()
+            .map_err(Error::internal("building a password change"))?;
+        let mut transaction = Transaction::default();
+        transaction.add(
+            Write::User,
+            TransactWriteItem::builder().update(update).build(),
+        );
+        for event in events {
+            transaction.add(Write::Event, self.outbox_put(event)?);
+        }
+        match transaction
+            .run(&self.client, None, &RetryPolicy::default())
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(TransactionError::Cancelled(c)) if c.condition_failed(&Write::User) => Ok(false),
+            Err(error) => Err(Error::internal("changing a password")(error)),
+        }
     }
 
     /// Moves the account to a new address in one transaction: the new
@@ -402,6 +437,7 @@ impl UsersTable {
         old: &Email,
         new: &Email,
         now: Timestamp,
+        events: &[Outboxed],
     ) -> Result<Result<(), ChangeEmailError>, Error> {
         use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
         let (pk, sk) = email_key(&new.key());
@@ -439,6 +475,9 @@ impl UsersTable {
                 EmailWrite::User,
                 TransactWriteItem::builder().update(update).build(),
             );
+        for event in events {
+            transaction.add(EmailWrite::Event, self.outbox_put(event)?);
+        }
         match transaction
             .run(&self.client, None, &RetryPolicy::default())
             .await

@@ -613,7 +613,8 @@ async fn the_cut_off_alone_ends_a_family_whose_revocation_has_not_run() {
                 &session.user.id,
                 &stored.password_hash,
                 &stored.password_hash,
-                Timestamp::now()
+                Timestamp::now(),
+                &[]
             )
             .await
             .unwrap()
@@ -626,7 +627,13 @@ async fn the_cut_off_alone_ends_a_family_whose_revocation_has_not_run() {
     // The write is conditioned on the hash it replaces.
     assert!(
         !table
-            .change_password(&session.user.id, "$argon2id$other", "x", Timestamp::now())
+            .change_password(
+                &session.user.id,
+                "$argon2id$other",
+                "x",
+                Timestamp::now(),
+                &[]
+            )
             .await
             .unwrap()
     );

@@ -2,7 +2,8 @@
 //! only the address it was mailed to, and of concurrent uses exactly one
 //! wins; the consumer mails a link whose token works; the resend limit
 //! admits exactly its number under concurrency; a reset link sets the
-//! password once and ends every session, and is mailed to real accounts only.
+//! password once and ends every session, and is mailed to real accounts
+//! only; an account event SQS refused waits in the outbox and is mailed once.
 
 use crate::common;
 
@@ -322,4 +323,63 @@ async fn of_two_accounts_moving_to_one_address_exactly_one_gets_it() {
     // A link mailed to the old address no longer verifies anything.
     let stale = mailed(&table, winner, &old.email, Timestamp::now()).await;
     assert!(refused(users::verify_email(&table, Some(stale)).await));
+}
+
+#[tokio::test]
+async fn an_account_event_the_queue_refused_is_sent_by_the_sweeper_and_mailed_once() {
+    let table = users_table().await;
+    let sdk = shared::aws::sdk_config().unwrap();
+    let mut accounts = accounts();
+    // A queue that does not exist: SQS refuses the send after the commit.
+    accounts.queue = shared::aws::EventQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        format!(
+            "{}/123456789012/no-such-queue",
+            common::env("AWS_ENDPOINT_URL_SQS")
+        ),
+    );
+    let name = unique("outbox");
+    let user = accounts
+        .register(
+            NewUser::parse(
+                &name,
+                &format!("{name}@example.com"),
+                "a fine long passphrase",
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        table.get_user(&user.id).await.unwrap().is_some(),
+        "the account is stored"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let waiting = table.unsent_events(Timestamp::now(), 100).await.unwrap();
+    assert!(
+        waiting.iter().any(|e| e.body.contains(user.id.as_str())),
+        "the link's event waits in the outbox"
+    );
+
+    // The sweep sends it (the stack's own scheduled sweep may too).
+    let mut sweeper = shared::sweepers::ResendPaymentEvents::from_env().unwrap();
+    sweeper.grace_seconds = 0;
+    sweeper.resend_account_events().await.unwrap();
+    let left = table.unsent_events(Timestamp::now(), 100).await.unwrap();
+    assert!(!left.iter().any(|e| e.body.contains(user.id.as_str())));
+    sweeper.resend_account_events().await.unwrap();
+
+    // The stack's consumer mails it, once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while common::mails_to(user.email.as_str()).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the link was never mailed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let mails = common::mails_to(user.email.as_str()).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["subject"], "Confirm your ferrocart e-mail address");
 }

@@ -5,7 +5,7 @@
 //! transaction that applies it; the account's update is conditioned on the
 //! address still being the one the token was mailed to.
 
-use super::{Item, UsersTable, key, user_key};
+use super::{Item, Outboxed, UsersTable, key, user_key};
 use crate::Error;
 use crate::aws::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::domain::throttle::RateLimit;
@@ -48,6 +48,7 @@ fn limit_key(name: &str) -> (String, String) {
 enum TokenWrite {
     Token,
     User,
+    Event,
 }
 
 impl UsersTable {
@@ -113,7 +114,7 @@ impl UsersTable {
         let update = Update::builder()
             .update_expression("SET email_verified = :true, updated_at = :now")
             .expression_attribute_values(":true", AttributeValue::Bool(true));
-        self.consume(TokenPurpose::VerifyEmail, digest, token, update, now)
+        self.consume(TokenPurpose::VerifyEmail, digest, token, update, now, &[])
             .await
     }
 
@@ -127,6 +128,7 @@ impl UsersTable {
         token: &MailedToken,
         new_hash: &str,
         now: Timestamp,
+        events: &[Outboxed],
     ) -> Result<bool, Error> {
         let update = Update::builder()
             .update_expression(
@@ -139,8 +141,15 @@ impl UsersTable {
                 AttributeValue::N(now.unix_millis().to_string()),
             )
             .expression_attribute_values(":true", AttributeValue::Bool(true));
-        self.consume(TokenPurpose::ResetPassword, digest, token, update, now)
-            .await
+        self.consume(
+            TokenPurpose::ResetPassword,
+            digest,
+            token,
+            update,
+            now,
+            events,
+        )
+        .await
     }
 
     /// The token's delete and the account's `update`, in one transaction.
@@ -151,6 +160,7 @@ impl UsersTable {
         token: &MailedToken,
         update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
         now: Timestamp,
+        events: &[Outboxed],
     ) -> Result<bool, Error> {
         let delete = Delete::builder()
             .table_name(&self.table)
@@ -177,6 +187,9 @@ impl UsersTable {
                 TokenWrite::User,
                 TransactWriteItem::builder().update(update).build(),
             );
+        for event in events {
+            transaction.add(TokenWrite::Event, self.outbox_put(event)?);
+        }
         match transaction
             .run(&self.client, None, &RetryPolicy::default())
             .await
