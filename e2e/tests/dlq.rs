@@ -58,13 +58,7 @@ async fn a_failing_send_ends_in_the_dlq_and_redrive_delivers_it_once() {
         .send()
         .await
         .unwrap();
-    let admin = {
-        let body = json!({"username": env("FERROCART_ADMIN_USERNAME"), "password": env("FERROCART_ADMIN_PASSWORD")});
-        post("/users/login", &body).await.body["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let admin = e2e::admin_token().await;
     let recipient = format!("{}@example.com", unique("dlq"));
     let queued = send(client_post_notification(&admin, &recipient)).await;
     assert_eq!(queued.status, 202, "{}", queued.text);
