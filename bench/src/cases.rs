@@ -112,6 +112,9 @@ pub struct Seeds {
     pub order_id: String,
     pub payment_id: String,
     pub notification_id: String,
+    /// Tokens of accounts for create-order, each used for at most five orders.
+    pub buyers: Vec<String>,
+    pub next_buyer: std::sync::atomic::AtomicUsize,
     /// Pending orders of the user, for cancel-order and process-payment; products for delete-product.
     pub pools: [Mutex<VecDeque<String>>; 3],
 }
@@ -248,7 +251,14 @@ pub fn request(function: &str, seeds: &Seeds) -> Result<Request, String> {
             204,
         ),
         "create-order" => {
-            let mut headers = user();
+            let turn = seeds
+                .next_buyer
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let buyer = seeds
+                .buyers
+                .get(turn / shared::domain::order::MAX_OPEN_ORDERS as usize)
+                .ok_or("create-order ran out of accounts")?;
+            let mut headers = vec![bearer(buyer)];
             headers.push(("idempotency-key", unique()));
             http(
                 "POST",

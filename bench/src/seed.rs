@@ -275,8 +275,29 @@ pub async fn seed(base: &str, tables: &Tables, plan: &Plan) -> Result<Seeded> {
         .buffer_unordered(4)
         .try_collect::<Vec<String>>()
         .await?;
+    // An account holds at most five unpaid orders: create-order's requests
+    // take turns over enough accounts of their own.
+    let buyers = if crate::cases::selected("create-order") {
+        plan.pool_size() / shared::domain::order::MAX_OPEN_ORDERS as usize + 1
+    } else {
+        0
+    };
+    println!("  {buyers} accounts for create-order");
+    let buyers = futures::stream::iter(0..buyers)
+        .map(|i| {
+            let name = format!("b{i}_{}", &stamp[..20]);
+            async move {
+                api.register(&name).await?;
+                text(&api.login(&name, PASSWORD).await?, "/access_token")
+            }
+        })
+        .buffer_unordered(4)
+        .try_collect::<Vec<String>>()
+        .await?;
     Ok(Seeded {
         seeds: Seeds {
+            buyers,
+            next_buyer: Default::default(),
             username,
             user_id,
             email,

@@ -102,6 +102,8 @@ pub enum Error {
     IdempotencyKeyRequired,
     #[error("the order cannot be paid")]
     OrderNotPayable,
+    #[error("the account holds the most unpaid orders it may")]
+    TooManyOpenOrders,
     #[error("payment {payment_id} declined: {code:?}")]
     PaymentDeclined {
         code: crate::domain::payment::DeclineCode,

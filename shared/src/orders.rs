@@ -2,14 +2,21 @@
 //! list, get, cancel, and the expiry sweep.
 
 use crate::aws::IdempotencyStore;
+use crate::aws::orders_table::PENDING_SHARDS;
 use crate::aws::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::aws::{OrdersTable, ProductsTable};
 use crate::cursor::Position;
 use crate::domain::{Order, OrderId, OrderRequest, OrderStatus, ProductId, Timestamp, UserId};
 use crate::idempotency::Claim;
 use crate::{Error, FieldError};
+use futures::StreamExt;
+use std::time::Instant;
 
 pub const DEFAULT_EXPIRY_SECONDS: i64 = 30 * 60;
+/// Due orders read per query of the expiry sweep.
+const EXPIRY_PAGE: i32 = 100;
+/// Orders the expiry sweep closes at once.
+const EXPIRY_CONCURRENCY: usize = 16;
 
 #[derive(Clone)]
 pub struct Orders {
@@ -25,6 +32,8 @@ enum Write {
     Order,
     /// The stock of the order's line at this index.
     Line(usize),
+    /// The user's count of open orders.
+    OpenSlot,
     /// The idempotent answer.
     Answer,
 }
@@ -66,7 +75,9 @@ impl Orders {
         })?;
 
         let mut transaction = Transaction::default();
-        transaction.add(Write::Order, self.orders.put_new(&order)?);
+        transaction
+            .add(Write::Order, self.orders.put_new(&order)?)
+            .add(Write::OpenSlot, self.orders.hold_open_slot(user)?);
         for (i, line) in order.items.iter().enumerate() {
             transaction.add(
                 Write::Line(i),
@@ -89,6 +100,9 @@ impl Orders {
         if cancelled.condition_failed(&Write::Answer) {
             // Our claim ran out and another retry holds the key now.
             return Err(Error::IdempotencyInProgress);
+        }
+        if cancelled.condition_failed(&Write::OpenSlot) {
+            return Err(Error::TooManyOpenOrders);
         }
         // Which lines failed, and why, from the products the cancellation returned.
         let mut short = Vec::new();
@@ -168,10 +182,15 @@ impl Orders {
         let mut lines: Vec<_> = order.items.iter().collect();
         loop {
             let mut transaction = Transaction::default();
-            transaction.add(
-                Write::Order,
-                self.orders.close(&order.id, to, owner, due_by, now)?,
-            );
+            transaction
+                .add(
+                    Write::Order,
+                    self.orders.close(&order.id, to, owner, due_by, now)?,
+                )
+                .add(
+                    Write::OpenSlot,
+                    self.orders.release_open_slot(&order.user_id)?,
+                );
             for (i, line) in lines.iter().enumerate() {
                 transaction.add(
                     Write::Line(i),
@@ -212,20 +231,44 @@ impl Orders {
         }
     }
 
-    /// Expires pending orders that are due: each in its own transaction,
-    /// conditional on still being pending and due.
-    pub async fn expire_due(&self, now: Timestamp, batch: i32) -> Result<Sweep, Error> {
+    /// Expires the pending orders due at `now`, each in its own transaction
+    /// conditional on still being pending and due, `EXPIRY_CONCURRENCY` at a
+    /// time, page after page of every shard until none is left or `until`
+    /// comes (the next run goes on from there): a backlog drains in one run
+    /// rather than one page a minute.
+    pub async fn expire_due(&self, now: Timestamp, until: Instant) -> Result<Sweep, Error> {
         let mut sweep = Sweep::default();
-        for order in self.orders.pending_due(now, batch).await? {
-            match self
-                .close(&order, OrderStatus::Expired, None, Some(now))
-                .await
-            {
-                Ok(Some(_)) => sweep.expired += 1,
-                Ok(None) => sweep.skipped += 1,
-                Err(error) => {
-                    tracing::error!(order = %order.id, %error, "expiring an order failed; the next sweep retries it");
-                    sweep.failed += 1;
+        for shard in 0..PENDING_SHARDS {
+            let mut start = None;
+            loop {
+                if Instant::now() >= until {
+                    sweep.unfinished = true;
+                    return Ok(sweep);
+                }
+                let (due, next) = self
+                    .orders
+                    .pending_due(now, shard, EXPIRY_PAGE, start)
+                    .await?;
+                let closes = due.into_iter().map(|order| async move {
+                    let closed = self
+                        .close(&order, OrderStatus::Expired, None, Some(now))
+                        .await;
+                    (order, closed)
+                });
+                let mut closes = futures::stream::iter(closes).buffer_unordered(EXPIRY_CONCURRENCY);
+                while let Some((order, closed)) = closes.next().await {
+                    match closed {
+                        Ok(Some(_)) => sweep.expired += 1,
+                        Ok(None) => sweep.skipped += 1,
+                        Err(error) => {
+                            tracing::error!(order = %order.id, %error, "expiring an order failed; the next sweep retries it");
+                            sweep.failed += 1;
+                        }
+                    }
+                }
+                match next {
+                    Some(key) => start = Some(key),
+                    None => break,
                 }
             }
         }
@@ -238,4 +281,6 @@ pub struct Sweep {
     pub expired: u32,
     pub skipped: u32,
     pub failed: u32,
+    /// The run stopped at its time limit with due orders possibly left.
+    pub unfinished: bool,
 }

@@ -6,9 +6,19 @@ use crate::domain::Timestamp;
 use crate::orders::{Orders, Sweep};
 use lambda_http::lambda_runtime::LambdaEvent;
 use serde_json::Value;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Orders a sweep expires at most per run and shard; the next run takes the rest.
-pub const EXPIRY_BATCH: i32 = 100;
+/// What is left until the invocation's deadline (milliseconds since the epoch).
+fn time_left(deadline_ms: u64) -> Duration {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Duration::from_millis(deadline_ms).saturating_sub(now)
+}
+
+/// Time a sweep leaves itself before the function's deadline, to finish the
+/// closes in flight and answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
 
 pub struct ExpireOrders {
     orders: Orders,
@@ -20,15 +30,15 @@ impl ExpireOrders {
     }
 
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Sweep, Error> {
-        let sweep = self
-            .orders
-            .expire_due(Timestamp::now(), EXPIRY_BATCH)
-            .await?;
+        let until =
+            Instant::now() + time_left(event.context.deadline).saturating_sub(DEADLINE_MARGIN);
+        let sweep = self.orders.expire_due(Timestamp::now(), until).await?;
         tracing::info!(
             request_id = event.context.request_id,
             expired = sweep.expired,
             skipped = sweep.skipped,
             failed = sweep.failed,
+            unfinished = sweep.unfinished,
             "expiry sweep"
         );
         Ok(sweep)

@@ -42,7 +42,8 @@ fn watch_stock(
 async fn two_hundred_orders_race_for_fifty_units_and_never_oversell() {
     let admin = admin_token().await;
     let product = new_product(&admin, 50, 500).await;
-    let buyers: Vec<String> = race((0..10).map(|_| async { customer().await.0 })).await;
+    // Five orders each: an account holds at most five unpaid orders.
+    let buyers: Vec<String> = race((0..40).map(|_| async { customer().await.0 })).await;
     let (stop, done) = tokio::sync::watch::channel(false);
     let watcher = watch_stock(product.clone(), done);
     let answers = race((0..200).map(|i| {
@@ -78,7 +79,7 @@ async fn multi_line_orders_take_every_line_or_none() {
         new_product(&admin, 40, 100).await,
         new_product(&admin, 40, 200).await,
     );
-    let buyers: Vec<String> = race((0..6).map(|_| async { customer().await.0 })).await;
+    let buyers: Vec<String> = race((0..12).map(|_| async { customer().await.0 })).await;
     let body =
         json!({"items": [{"product_id": a, "quantity": 1}, {"product_id": b, "quantity": 2}]});
     let answers = race((0..60).map(|i| {

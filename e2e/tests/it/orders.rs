@@ -258,3 +258,38 @@ async fn the_expiry_sweeper_runs_as_a_function() {
     }
     assert_eq!(sweep["failed"], 0);
 }
+
+/// Five unpaid orders are an account's most; paying one makes room, and the
+/// refusal takes no stock.
+#[tokio::test]
+async fn a_sixth_unpaid_order_is_refused_until_one_is_paid() {
+    let admin = admin_token().await;
+    let id = product(&admin, 20, 300).await;
+    let me = customer().await;
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        let answer = place_order(&me, &id, 1).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        placed.push(answer.body["id"].as_str().unwrap().to_owned());
+    }
+    let sixth = place_order(&me, &id, 1).await;
+    assert_eq!(
+        (sixth.status, sixth.code()),
+        (409, "too_many_open_orders"),
+        "{}",
+        sixth.text
+    );
+    assert_eq!(stock(&id).await, 15);
+    // A decline leaves the order open; a payment closes it.
+    assert_eq!(
+        pay(&me, &placed[0], "pm_card_chargeDeclined", None)
+            .await
+            .status,
+        402
+    );
+    assert_eq!(place_order(&me, &id, 1).await.status, 409);
+    assert_eq!(pay(&me, &placed[0], "pm_card_visa", None).await.status, 201);
+    let again = place_order(&me, &id, 1).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(stock(&id).await, 14);
+}

@@ -163,6 +163,85 @@ async fn concurrent_stock_deltas_over_http_lose_nothing() {
     assert_eq!(read.body["stock"], 50 + 20 * 2 - 20);
 }
 
+/// Stock given back is never refused, so a restock may leave more than an
+/// admin can set; the product must still read, list, sell and change.
+#[tokio::test]
+async fn stock_given_back_above_the_admins_maximum_still_reads_and_sells() {
+    let admin = admin_token().await;
+    let c = unique("restock-");
+    let created = create(&admin, &c, "Crate", 100).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/products/{id}");
+    let (shopper, _) = customer().await;
+    let order = place_order(&shopper, &id, 100).await;
+    assert_eq!(order.status, 201, "{}", order.text);
+    let read = call("GET", &path, None, None, None).await;
+    let etag = read.header("etag").unwrap().to_owned();
+    let set = json!({"stock": 1_000_000});
+    let raised = call("PATCH", &path, Some(&admin), Some(&set), Some(&etag)).await;
+    assert_eq!(raised.status, 200, "{}", raised.text);
+    let order_path = format!("/orders/{}/cancel", order.body["id"].as_str().unwrap());
+    let cancelled = call("POST", &order_path, Some(&shopper), None, None).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+
+    let read = call("GET", &path, None, None, None).await;
+    assert_eq!(
+        (read.status, &read.body["stock"]),
+        (200, &json!(1_000_100)),
+        "{}",
+        read.text
+    );
+    let list = get(&format!("/products?category={c}"), None).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(list.body["items"][0]["stock"], 1_000_100);
+    let renamed = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"name": "Big crate"})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (renamed.status, &renamed.body["stock"]),
+        (200, &json!(1_000_100)),
+        "{}",
+        renamed.text
+    );
+    // An admin's addition still stops at the maximum; a removal works.
+    let more = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock_delta": 1})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (more.status, more.code()),
+        (422, "validation_failed"),
+        "{}",
+        more.text
+    );
+    let less = call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"stock_delta": -100})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (less.status, &less.body["stock"]),
+        (200, &json!(1_000_000)),
+        "{}",
+        less.text
+    );
+    let again = place_order(&shopper, &id, 2).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(stock_of(&id).await, 999_998);
+}
+
 #[tokio::test]
 async fn delete_archives() {
     let admin = admin_token().await;

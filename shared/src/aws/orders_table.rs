@@ -3,9 +3,12 @@
 //! newest first. `PendingByExpiry` (`gsi2pk = PENDING#<shard>`,
 //! `gsi2sk = <expires_at>#<id>`) holds only pending orders: leaving
 //! `pending_payment` removes the keys, so the sweeper reads nothing else.
+//! `OPEN#<user>` counts the user's orders pending payment: every write that
+//! opens or closes one moves it in the same transaction.
 
 use crate::Error;
 use crate::cursor::Position;
+use crate::domain::order::MAX_OPEN_ORDERS;
 use crate::domain::{Order, OrderId, OrderStatus, Timestamp, UserId};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -47,6 +50,13 @@ const SK: &str = "ORDER";
 fn key(id: &OrderId) -> Item {
     HashMap::from([
         ("pk".to_owned(), AttributeValue::S(format!("ORDER#{id}"))),
+        ("sk".to_owned(), AttributeValue::S(SK.to_owned())),
+    ])
+}
+
+fn open_key(user: &UserId) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(format!("OPEN#{user}"))),
         ("sk".to_owned(), AttributeValue::S(SK.to_owned())),
     ])
 }
@@ -96,6 +106,34 @@ impl OrdersTable {
             gsi2sk: Some(format!("{}#{}", order.expires_at, order.id)),
         };
         super::put_new(&self.table, &stored)
+    }
+
+    /// Counts one more open order of `user`, if the user holds fewer than
+    /// the maximum; for the transaction that puts the order.
+    pub fn hold_open_slot(&self, user: &UserId) -> Result<TransactWriteItem, Error> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(open_key(user)))
+            .update_expression("ADD open_orders :one")
+            .condition_expression("attribute_not_exists(open_orders) OR open_orders < :max")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(MAX_OPEN_ORDERS.to_string()))
+            .build()
+            .map_err(Error::internal("building an open-order count"))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Counts one open order of `user` less; for the transaction that pays,
+    /// cancels or expires it (whose own condition decides).
+    pub fn release_open_slot(&self, user: &UserId) -> Result<TransactWriteItem, Error> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(open_key(user)))
+            .update_expression("ADD open_orders :minus_one")
+            .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
+            .build()
+            .map_err(Error::internal("building an open-order count"))?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// Moves a pending order to `to` (cancelled or expired), leaving the
@@ -194,30 +232,37 @@ impl OrdersTable {
         Ok((orders, next))
     }
 
-    /// Pending orders whose `expires_at` is at or before `now`, oldest first,
-    /// at most `limit` from each shard.
-    pub async fn pending_due(&self, now: Timestamp, limit: i32) -> Result<Vec<Order>, Error> {
-        let mut due = Vec::new();
-        for shard in 0..PENDING_SHARDS {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(PENDING_INDEX)
-                .key_condition_expression("gsi2pk = :p AND gsi2sk <= :bound")
-                .expression_attribute_values(":p", s(format!("PENDING#{shard}")))
-                // `#` sorts before every character of an id, `~` after: the
-                // bound includes orders due exactly now.
-                .expression_attribute_values(":bound", s(format!("{now}~")))
-                .limit(limit)
-                .send()
-                .await
-                .map_err(Error::internal("querying pending orders"))?;
-            for item in out.items() {
-                due.push(decode(item.clone())?);
-            }
-        }
-        Ok(due)
+    /// One page of the pending orders of `shard` whose `expires_at` is at or
+    /// before `now`, oldest first, and where the next page starts (`None`
+    /// when this was the last).
+    pub async fn pending_due(
+        &self,
+        now: Timestamp,
+        shard: u32,
+        limit: i32,
+        start: Option<Item>,
+    ) -> Result<(Vec<Order>, Option<Item>), Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(PENDING_INDEX)
+            .key_condition_expression("gsi2pk = :p AND gsi2sk <= :bound")
+            .expression_attribute_values(":p", s(format!("PENDING#{shard}")))
+            // `#` sorts before every character of an id, `~` after: the
+            // bound includes orders due exactly now.
+            .expression_attribute_values(":bound", s(format!("{now}~")))
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(Error::internal("querying pending orders"))?;
+        let due = out
+            .items()
+            .iter()
+            .map(|item| decode(item.clone()))
+            .collect::<Result<_, _>>()?;
+        Ok((due, out.last_evaluated_key))
     }
 }
 

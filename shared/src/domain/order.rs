@@ -9,6 +9,9 @@ use std::collections::HashSet;
 
 pub const MAX_LINES: usize = 25;
 pub const MAX_QUANTITY: i64 = 100;
+/// Orders one account may hold unpaid at once: stock held without paying
+/// is bounded, so one account cannot hold all of a product.
+pub const MAX_OPEN_ORDERS: i64 = 5;
 
 /// 1–100 units of one product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

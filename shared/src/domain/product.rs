@@ -103,13 +103,25 @@ impl PriceCents {
     }
 }
 
-/// Units in stock: 0–1,000,000.
+/// Units in stock: never negative. An admin writes 0–1,000,000
+/// ([`Stock::settable`]), but stock given back by a cancelled or expired
+/// order is never refused, so a stored count may pass that maximum and must
+/// still read back (`parse`, which serde uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stock(i64);
 newtype!(int Stock);
 
 impl Stock {
     pub fn parse(value: i64) -> Result<Self, String> {
+        if value >= 0 {
+            Ok(Self(value))
+        } else {
+            Err("must not be negative".into())
+        }
+    }
+
+    /// A count an admin may set: 0–1,000,000.
+    pub fn settable(value: i64) -> Result<Self, String> {
         if (0..=STOCK_MAX).contains(&value) {
             Ok(Self(value))
         } else {
@@ -302,8 +314,10 @@ mod tests {
                 && PriceCents::parse(100_000_001).is_err()
                 && PriceCents::parse(-5).is_err()
         );
-        assert!(Stock::parse(0).is_ok() && Stock::parse(1_000_000).is_ok());
-        assert!(Stock::parse(-1).is_err() && Stock::parse(1_000_001).is_err());
+        assert!(Stock::settable(0).is_ok() && Stock::settable(1_000_000).is_ok());
+        assert!(Stock::settable(-1).is_err() && Stock::settable(1_000_001).is_err());
+        // What restocks leave above the admin's maximum still reads back.
+        assert!(Stock::parse(1_000_100).is_ok() && Stock::parse(-1).is_err());
         assert!(StockDelta::parse(-1_000_000).is_ok() && StockDelta::parse(1_000_000).is_ok());
         assert!(StockDelta::parse(1_000_001).is_err() && StockDelta::parse(-1_000_001).is_err());
     }

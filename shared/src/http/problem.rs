@@ -205,6 +205,11 @@ impl From<&Error> for Problem {
                 "idempotency_key_required",
                 "This route needs an Idempotency-Key header (a UUID, say) so retries cannot pay twice.",
             ),
+            Error::TooManyOpenOrders => Problem::new(
+                S::CONFLICT,
+                "too_many_open_orders",
+                "You have 5 orders waiting for payment: pay or cancel one first (unpaid orders expire after 30 minutes).",
+            ),
             Error::OrderNotPayable => Problem::new(
                 S::CONFLICT,
                 "order_not_payable",
@@ -349,6 +354,7 @@ mod tests {
                 "idempotency_key_required",
             ),
             (Error::OrderNotPayable, 409, "order_not_payable"),
+            (Error::TooManyOpenOrders, 409, "too_many_open_orders"),
             (
                 Error::PaymentDeclined {
                     code: crate::domain::payment::DeclineCode::CardDeclined,

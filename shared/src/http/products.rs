@@ -48,7 +48,7 @@ pub fn create_body(req: &Request) -> Result<NewProduct, Error> {
     let description = body.optional("description", Description::parse);
     let price_cents = body.required_int("price_cents", PriceCents::parse);
     let currency = body.required("currency", Currency::parse);
-    let stock = body.required_int("stock", Stock::parse);
+    let stock = body.required_int("stock", Stock::settable);
     let category = body.required("category", Category::parse);
     body.finish_with(match (name, price_cents, currency, stock, category) {
         (Some(name), Some(price_cents), Some(currency), Some(stock), Some(category)) => {
@@ -78,7 +78,7 @@ pub fn patch_body(req: &Request) -> Result<ProductPatch, Error> {
         stock: None,
     };
     let sends_both = body.has("stock") && body.has("stock_delta");
-    let stock = body.optional_int("stock", Stock::parse);
+    let stock = body.optional_int("stock", Stock::settable);
     let delta = body.optional_int("stock_delta", StockDelta::parse);
     if sends_both {
         body.reject("stock_delta", "send either stock or stock_delta, not both");

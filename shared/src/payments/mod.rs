@@ -23,6 +23,8 @@ pub const EVENT_TYPE: &str = "payment.succeeded";
 enum Write {
     Payment,
     Order,
+    /// The buyer's count of open orders.
+    OpenSlot,
     /// The idempotent answer.
     Answer,
 }
@@ -148,6 +150,7 @@ impl<P: PaymentProvider> Payments<P> {
                         Write::Order,
                         self.orders.pay(&order.id, user, payment_id.as_str(), now)?,
                     )
+                    .add(Write::OpenSlot, self.orders.release_open_slot(user)?)
                     .add(
                         Write::Answer,
                         store.complete_item(claim, &Charged::Paid(paid.clone()))?,

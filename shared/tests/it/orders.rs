@@ -4,13 +4,14 @@
 use crate::common;
 
 use common::{category, env, new_product, orders};
+use futures::StreamExt;
 use shared::Error;
 use shared::aws::IdempotencyStore;
 use shared::catalog;
 use shared::domain::*;
 use shared::idempotency::{Begin, Fingerprinter, IdempotencyKey, Recorded, Scope};
 use shared::orders::Orders;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 async fn product(o: &Orders, stock: i64) -> Product {
     catalog::create(&o.products, new_product(&category(), "Order me", stock))
@@ -29,6 +30,11 @@ fn request(lines: &[(&ProductId, i64)]) -> OrderRequest {
             .collect(),
     )
     .unwrap()
+}
+
+/// A sweep's time limit that no test reaches.
+fn soon() -> Instant {
+    Instant::now() + Duration::from_secs(60)
 }
 
 async fn stock(o: &Orders, id: &ProductId) -> i64 {
@@ -203,7 +209,7 @@ async fn due_orders_expire_and_give_their_stock_back() {
     assert_eq!(stock(&o, &p.id).await, 0);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // The local stack's own sweeper may get there first; either way it expires once.
-    o.expire_due(Timestamp::now(), 100).await.unwrap();
+    o.expire_due(Timestamp::now(), soon()).await.unwrap();
     let after = o.get(&user, false, &order.id).await.unwrap();
     assert_eq!(after.status, OrderStatus::Expired);
     assert_eq!(stock(&o, &p.id).await, 3);
@@ -211,8 +217,53 @@ async fn due_orders_expire_and_give_their_stock_back() {
         o.cancel(&user, &order.id).await,
         Err(Error::InvalidOrderState)
     ));
-    o.expire_due(Timestamp::now(), 100).await.unwrap();
+    o.expire_due(Timestamp::now(), soon()).await.unwrap();
     assert_eq!(stock(&o, &p.id).await, 3);
+}
+
+/// A backlog of due orders drains in one run, not one page a minute: 600
+/// due orders in a table of their own (the stack's own sweeper never sees
+/// them), then one run with the time limit a scheduled run has.
+#[tokio::test]
+async fn one_sweep_drains_a_backlog_of_due_orders() {
+    let mut o = orders(0).await;
+    o.orders = shared::aws::OrdersTable::new(
+        o.orders.client().clone(),
+        common::copy_table(&env("ORDERS_TABLE")).await,
+    );
+    const BACKLOG: usize = 600;
+    let p = product(&o, BACKLOG as i64).await;
+    let placed = futures::stream::iter(0..BACKLOG)
+        .map(|_| {
+            let o = o.clone();
+            let id = p.id.clone();
+            async move {
+                o.create(&UserId::generate(), &request(&[(&id, 1)]), None)
+                    .await
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    assert!(placed.iter().all(Result::is_ok));
+    assert_eq!(stock(&o, &p.id).await, 0);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let sweep = o
+        .expire_due(Timestamp::now(), Instant::now() + Duration::from_secs(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        (sweep.expired, sweep.failed, sweep.unfinished),
+        (BACKLOG as u32, 0, false),
+        "{sweep:?}"
+    );
+    assert_eq!(stock(&o, &p.id).await, BACKLOG as i64);
+    // A run out of time stops at once and says so.
+    let late = o
+        .expire_due(Timestamp::now(), Instant::now())
+        .await
+        .unwrap();
+    assert!(late.unfinished && late.expired == 0, "{late:?}");
 }
 
 #[tokio::test]
@@ -224,20 +275,77 @@ async fn orders_not_yet_due_do_not_expire() {
         .create(&user, &request(&[(&p.id, 1)]), None)
         .await
         .unwrap();
-    o.expire_due(Timestamp::now(), 100).await.unwrap();
+    o.expire_due(Timestamp::now(), soon()).await.unwrap();
     assert_eq!(
         o.get(&user, false, &order.id).await.unwrap().status,
         OrderStatus::PendingPayment
     );
 }
 
+/// Of many concurrent orders of one account, five are placed; a cancel and
+/// an expiry each give a place back, so the account orders again.
+#[tokio::test]
+async fn one_account_holds_at_most_five_unpaid_orders_under_concurrency() {
+    let o = orders(1800).await;
+    let p = product(&o, 100).await;
+    let user = UserId::generate();
+    let attempts = (0..20).map(|_| {
+        let (o, user, id) = (o.clone(), user.clone(), p.id.clone());
+        async move { o.create(&user, &request(&[(&id, 1)]), None).await }
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let placed: Vec<&Order> = outcomes.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(placed.len(), 5, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(Error::TooManyOpenOrders))),
+        "{outcomes:?}"
+    );
+    assert_eq!(stock(&o, &p.id).await, 95, "refused orders take no stock");
+    assert!(matches!(
+        o.create(&user, &request(&[(&p.id, 1)]), None).await,
+        Err(Error::TooManyOpenOrders)
+    ));
+    o.cancel(&user, &placed[0].id).await.unwrap();
+    o.create(&user, &request(&[(&p.id, 1)]), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        o.create(&user, &request(&[(&p.id, 1)]), None).await,
+        Err(Error::TooManyOpenOrders)
+    ));
+
+    // Expiry gives places back too.
+    let brief = orders(1).await;
+    let buyer = UserId::generate();
+    for _ in 0..5 {
+        brief
+            .create(&buyer, &request(&[(&p.id, 1)]), None)
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        brief.create(&buyer, &request(&[(&p.id, 1)]), None).await,
+        Err(Error::TooManyOpenOrders)
+    ));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    brief.expire_due(Timestamp::now(), soon()).await.unwrap();
+    brief
+        .create(&buyer, &request(&[(&p.id, 1)]), None)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn cancel_racing_expiry_has_exactly_one_winner() {
     let o = orders(1).await;
     let p = product(&o, 40).await;
-    let user = UserId::generate();
     let mut placed = Vec::new();
     for _ in 0..20 {
+        // A buyer each: one account holds at most five unpaid orders.
+        let user = UserId::generate();
         placed.push(
             o.create(&user, &request(&[(&p.id, 2)]), None)
                 .await
@@ -247,12 +355,12 @@ async fn cancel_racing_expiry_has_exactly_one_winner() {
     assert_eq!(stock(&o, &p.id).await, 0);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let cancels = placed.iter().map(|order| {
-        let (o, user, id) = (o.clone(), user.clone(), order.id.clone());
+        let (o, user, id) = (o.clone(), order.user_id.clone(), order.id.clone());
         tokio::spawn(async move { o.cancel(&user, &id).await })
     });
     let sweeper = {
         let o = o.clone();
-        tokio::spawn(async move { o.expire_due(Timestamp::now(), 100).await })
+        tokio::spawn(async move { o.expire_due(Timestamp::now(), soon()).await })
     };
     let cancel_results: Vec<_> = futures::future::join_all(cancels)
         .await
@@ -260,10 +368,10 @@ async fn cancel_racing_expiry_has_exactly_one_winner() {
         .map(|r| r.unwrap())
         .collect();
     sweeper.await.unwrap().unwrap();
-    o.expire_due(Timestamp::now(), 100).await.unwrap();
+    o.expire_due(Timestamp::now(), soon()).await.unwrap();
     let mut cancelled = 0;
     for (order, result) in placed.iter().zip(&cancel_results) {
-        let now = o.get(&user, false, &order.id).await.unwrap();
+        let now = o.get(&order.user_id, false, &order.id).await.unwrap();
         match result {
             Ok(_) => {
                 cancelled += 1;

@@ -82,6 +82,46 @@ pub async fn orders(expiry_seconds: i64) -> shared::orders::Orders {
     }
 }
 
+/// A new, empty table with the schema of the stack's table `source` (keys,
+/// indexes, billing), for a test whose work must not meet other tests' items.
+pub async fn copy_table(source: &str) -> String {
+    use aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, KeySchemaElement};
+    let sdk = shared::aws::sdk_config().expect("the SDK configuration");
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let described = client
+        .describe_table()
+        .table_name(source)
+        .send()
+        .await
+        .unwrap();
+    let table = described.table.unwrap();
+    let name = unique(&format!("{source}-copy-"));
+    let keys = |schema: &[KeySchemaElement]| schema.to_vec();
+    let indexes: Vec<GlobalSecondaryIndex> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|gsi| {
+            GlobalSecondaryIndex::builder()
+                .index_name(gsi.index_name().unwrap())
+                .set_key_schema(Some(keys(gsi.key_schema())))
+                .set_projection(gsi.projection().cloned())
+                .build()
+                .unwrap()
+        })
+        .collect();
+    client
+        .create_table()
+        .table_name(&name)
+        .set_attribute_definitions(Some(table.attribute_definitions().to_vec()))
+        .set_key_schema(Some(keys(table.key_schema())))
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
 /// Mails moto accepted for `recipient`.
 pub async fn mails_to(recipient: &str) -> Vec<serde_json::Value> {
     let url = format!("{}/moto-api/data.json", env("AWS_ENDPOINT_URL_SES"));
