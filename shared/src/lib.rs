@@ -13,7 +13,7 @@
 //! - [`http`]: parses requests into a handler's input (a checked
 //!   [`http::Caller`] among them), renders answers, and maps every [`Error`]
 //!   to its problem document, each in one place;
-//! - [`telemetry`]: JSON logs.
+//! - [`telemetry`]: JSON logs; [`fault`]: the tests' crash points.
 
 pub mod addresses;
 pub mod auth;
@@ -23,6 +23,7 @@ pub mod cursor;
 #[macro_use]
 pub mod domain;
 pub mod error;
+pub mod fault;
 pub mod http;
 pub mod idempotency;
 pub mod notifications;

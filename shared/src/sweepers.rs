@@ -48,13 +48,19 @@ impl ExpireOrders {
 /// Events a run re-sends at most; the next run takes the rest.
 pub const RESEND_BATCH: i32 = 100;
 
+/// How long an attempt stays untouched before the sweeper settles it: longer
+/// than any Lambda function can run (15 minutes), so its function is gone.
+pub const ATTEMPT_GRACE_SECONDS: i64 = 16 * 60;
+
 /// Re-sends what was stored and not sent past the grace period: the
 /// `payment.succeeded` events whose flag stayed set, and the account events
-/// left in the users table's outbox.
+/// left in the users table's outbox; and gives back the charges of payment
+/// attempts abandoned before their commit.
 pub struct ResendPaymentEvents {
     pub payments: crate::aws::PaymentsTable,
     pub users: crate::aws::UsersTable,
     pub queue: crate::aws::EventQueue,
+    pub provider: crate::payments::provider::Simulator,
     pub grace_seconds: i64,
 }
 
@@ -73,10 +79,19 @@ impl ResendPaymentEvents {
         let accounts = self.resend_account_events().await?;
         resent.sent += accounts.sent;
         resent.failed += accounts.failed;
+        let settled = crate::payments::settle_abandoned(
+            &self.payments,
+            &self.provider,
+            Timestamp::now().plus_seconds(-ATTEMPT_GRACE_SECONDS),
+        )
+        .await?;
+        resent.failed += settled.failed;
         tracing::info!(
             request_id = event.context.request_id,
             sent = resent.sent,
             failed = resent.failed,
+            refunded = settled.refunded,
+            released = settled.released,
             "event resend sweep"
         );
         Ok(resent)

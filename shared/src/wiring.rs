@@ -15,7 +15,7 @@ use crate::auth::{PasswordHasher, TokenVerifier};
 use crate::aws::transact::RetryPolicy;
 use crate::aws::{
     EventQueue, IdempotencyStore, Mailer, NotificationsTable, OrdersTable, PaymentsTable,
-    ProductsTable, SigningKeyStore, UsersTable, sdk_config,
+    ProductsTable, SigningKeyStore, SimulatedCharges, UsersTable, sdk_config,
 };
 use crate::cursor::CursorKey;
 use crate::domain::throttle::{self, LoginThrottle};
@@ -116,10 +116,6 @@ fn notifications_table(sdk: &SdkConfig) -> Result<NotificationsTable, ConfigErro
         dynamodb(sdk),
         required(NOTIFICATIONS_TABLE)?,
     ))
-}
-
-fn payments_table(sdk: &SdkConfig) -> Result<PaymentsTable, ConfigError> {
-    Ok(PaymentsTable::new(dynamodb(sdk), required(PAYMENTS_TABLE)?))
 }
 
 /// The queue every domain event goes through.
@@ -293,10 +289,13 @@ impl OrdersApi {
     }
 }
 
-/// The provider `PAYMENT_PROVIDER` names; only the simulator is built in.
-fn provider() -> Result<Simulator, ConfigError> {
+/// The provider `PAYMENT_PROVIDER` names; only the simulator is built in,
+/// keeping its charges in the payments table.
+fn provider(client: &aws_sdk_dynamodb::Client) -> Result<Simulator, ConfigError> {
     match std::env::var(PAYMENT_PROVIDER).as_deref() {
-        Ok("simulator") | Err(_) => Ok(Simulator),
+        Ok("simulator") | Err(_) => Ok(Simulator {
+            charges: SimulatedCharges::new(client.clone(), required(PAYMENTS_TABLE)?),
+        }),
         Ok(other) => Err(ConfigError::Invalid {
             name: PAYMENT_PROVIDER,
             reason: format!("{other:?} is not a provider this build has (simulator)"),
@@ -312,9 +311,9 @@ pub fn payments() -> Result<Payments<Simulator>, ConfigError> {
     Ok(Payments {
         payments: PaymentsTable::new(client.clone(), required(PAYMENTS_TABLE)?),
         orders: OrdersTable::new(client.clone(), required(ORDERS_TABLE)?),
-        users: UsersTable::new(client, required(USERS_TABLE)?),
+        users: UsersTable::new(client.clone(), required(USERS_TABLE)?),
         queue: event_queue(&sdk)?,
-        provider: provider()?,
+        provider: provider(&client)?,
         retry: RetryPolicy::default(),
     })
 }
@@ -379,10 +378,12 @@ impl ExpireOrders {
 impl ResendPaymentEvents {
     pub fn from_env() -> Result<Self, ConfigError> {
         let sdk = sdk_config()?;
+        let client = dynamodb(&sdk);
         Ok(Self {
-            payments: payments_table(&sdk)?,
+            payments: PaymentsTable::new(client.clone(), required(PAYMENTS_TABLE)?),
             users: users_table(&sdk)?,
             queue: event_queue(&sdk)?,
+            provider: provider(&client)?,
             grace_seconds: number_or(PAYMENT_EVENT_GRACE_SECONDS, 60)? as i64,
         })
     }

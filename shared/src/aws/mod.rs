@@ -11,6 +11,7 @@ pub mod products_table;
 pub mod queue;
 pub mod sdk;
 pub mod secrets;
+pub mod simulated_charges;
 pub mod transact;
 pub mod users_table;
 
@@ -23,6 +24,7 @@ pub use products_table::ProductsTable;
 pub use queue::EventQueue;
 pub use sdk::sdk_config;
 pub use secrets::SigningKeyStore;
+pub use simulated_charges::SimulatedCharges;
 pub use users_table::UsersTable;
 
 /// One page of a sparse index, newest first: the items whose `gsi1pk` is

@@ -3,12 +3,20 @@
 //! queue carries `notification_pending` and the sparse `UnsentEvents` index
 //! keys (`gsi1pk = UNSENT`, `gsi1sk = <created_at>#<id>`); both go once the
 //! queue accepted the event.
+//!
+//! A charge in flight is an [`Attempt`] (`ATTEMPT#<hash of the idempotency
+//! record's key>`): written before the provider is called, it binds one
+//! request to one payment id, which is the provider's idempotency key, so
+//! every retry of the request charges under the same key. The payment's
+//! commit deletes it in the same transaction; one left behind (the function
+//! died, or the commit's outcome was unknown) is found on the same sparse
+//! index (`gsi1pk = ATTEMPT`) by the sweeper, which gives its charge back.
 
 use crate::Error;
 use crate::domain::payment::{Payment, PaymentId};
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{OrderId, Timestamp, UserId};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -44,6 +52,38 @@ fn key(id: &PaymentId) -> Item {
     HashMap::from([
         ("pk".to_owned(), AttributeValue::S(format!("PAYMENT#{id}"))),
         ("sk".to_owned(), AttributeValue::S(SK.to_owned())),
+    ])
+}
+
+/// A charge in flight, from before the provider is called until its payment
+/// is committed or its charge given back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// `ATTEMPT#<hash>`: one per idempotency record.
+    pk: String,
+    pub payment_id: PaymentId,
+    pub order_id: OrderId,
+    pub user_id: UserId,
+    pub state: AttemptState,
+    /// When a request last took the attempt up; the sweeper waits past it.
+    pub attempted_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptState {
+    /// The provider may have charged; a retry charges again under the same key.
+    Charging,
+    /// The sweeper is giving the charge back; a retry must wait.
+    Refunding,
+}
+
+const ATTEMPT_SK: &str = "ATTEMPT";
+
+fn attempt_key(pk: &str) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk.to_owned())),
+        ("sk".to_owned(), AttributeValue::S(ATTEMPT_SK.to_owned())),
     ])
 }
 
@@ -151,5 +191,140 @@ impl PaymentsTable {
             .send()
             .await;
         super::unless_condition_failed(result, "clearing a payment's pending event")
+    }
+
+    /// Takes up the attempt of the request claimed as `claim`: the one a
+    /// crashed or failed try left (same payment id, touched now), or a new
+    /// one with `fresh` as its payment id. `None` while the sweeper is
+    /// giving that attempt's charge back.
+    pub async fn begin_attempt(
+        &self,
+        claim: &crate::idempotency::Claim,
+        fresh: &PaymentId,
+        order: &OrderId,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Result<Option<Attempt>, Error> {
+        use ring::digest;
+        let hash = digest::digest(&digest::SHA256, claim.pk.as_bytes());
+        let pk = format!(
+            "ATTEMPT#{}",
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, hash)
+        );
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(attempt_key(&pk)))
+            .update_expression(
+                "SET payment_id = if_not_exists(payment_id, :pid), \
+                 order_id = if_not_exists(order_id, :oid), \
+                 user_id = if_not_exists(user_id, :uid), \
+                 #state = if_not_exists(#state, :charging), \
+                 attempted_at = :now, gsi1pk = :index, gsi1sk = :position",
+            )
+            .condition_expression("attribute_not_exists(pk) OR #state = :charging")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pid", AttributeValue::S(fresh.as_str().to_owned()))
+            .expression_attribute_values(":oid", AttributeValue::S(order.as_str().to_owned()))
+            .expression_attribute_values(":uid", AttributeValue::S(user.as_str().to_owned()))
+            .expression_attribute_values(":charging", AttributeValue::S("charging".into()))
+            .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
+            .expression_attribute_values(":index", AttributeValue::S(ATTEMPT_SK.into()))
+            .expression_attribute_values(":position", AttributeValue::S(format!("{now}#{pk}")))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        super::unless_refused(result, "taking up a payment attempt")?
+            .and_then(|out| out.attributes)
+            .map(|item| {
+                serde_dynamo::from_item(item).map_err(Error::internal("decoding a payment attempt"))
+            })
+            .transpose()
+    }
+
+    /// The delete of a charging attempt, in the transaction that records what
+    /// its charge ended as.
+    pub fn settle_attempt(&self, attempt: &Attempt) -> Result<TransactWriteItem, Error> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(attempt_key(&attempt.pk)))
+            .condition_expression("payment_id = :pid AND #state = :charging")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(
+                ":pid",
+                AttributeValue::S(attempt.payment_id.as_str().to_owned()),
+            )
+            .expression_attribute_values(":charging", AttributeValue::S("charging".into()))
+            .build()
+            .map_err(Error::internal("building an attempt's delete"))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Deletes an attempt whose charge moved no money or was given back,
+    /// unless a request took it up again since it was read.
+    pub async fn forget_attempt(&self, attempt: &Attempt) -> Result<bool, Error> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(attempt_key(&attempt.pk)))
+            .condition_expression("attempted_at = :seen")
+            .expression_attribute_values(
+                ":seen",
+                AttributeValue::S(attempt.attempted_at.to_string()),
+            )
+            .send()
+            .await;
+        Ok(super::unless_refused(result, "deleting a payment attempt")?.is_some())
+    }
+
+    /// Marks an abandoned attempt as being refunded, unless a request took
+    /// it up again since it was read.
+    pub async fn start_refunding(&self, attempt: &Attempt) -> Result<bool, Error> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(attempt_key(&attempt.pk)))
+            .update_expression("SET #state = :refunding")
+            .condition_expression("#state = :charging AND attempted_at = :seen")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":refunding", AttributeValue::S("refunding".into()))
+            .expression_attribute_values(":charging", AttributeValue::S("charging".into()))
+            .expression_attribute_values(
+                ":seen",
+                AttributeValue::S(attempt.attempted_at.to_string()),
+            )
+            .send()
+            .await;
+        Ok(super::unless_refused(result, "marking a payment attempt refunding")?.is_some())
+    }
+
+    /// Attempts last taken up at or before `before`, oldest first.
+    pub async fn abandoned_attempts(
+        &self,
+        before: Timestamp,
+        limit: i32,
+    ) -> Result<Vec<Attempt>, Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(UNSENT_INDEX)
+            .key_condition_expression("gsi1pk = :a AND gsi1sk <= :bound")
+            .expression_attribute_values(":a", AttributeValue::S(ATTEMPT_SK.into()))
+            .expression_attribute_values(":bound", AttributeValue::S(format!("{before}~")))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(Error::internal("querying abandoned payment attempts"))?;
+        out.items()
+            .iter()
+            .map(|item| {
+                serde_dynamo::from_item(item.clone())
+                    .map_err(Error::internal("decoding a payment attempt"))
+            })
+            .collect()
     }
 }

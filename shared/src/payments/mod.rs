@@ -1,10 +1,20 @@
 //! The payments service: charge an order through the provider, record the
 //! payment and mark the order paid in one transaction, then publish
 //! `payment.succeeded` with an outbox flag so the event is never lost.
+//!
+//! A charge never happens twice for one request: before the provider is
+//! called, the request's attempt is written with its payment id, which is
+//! the provider's idempotency key, and every retry of the request (after a
+//! crash, a timeout or a `5xx`) charges under that key again, which the
+//! provider answers without charging. The commit deletes the attempt; an
+//! attempt the sweeper finds abandoned has its charge given back
+//! ([`settle_abandoned`]). A commit whose outcome is unknown is never
+//! refunded: it may have succeeded, and a retry or the sweeper finds out.
 
 pub mod provider;
 
 use crate::aws::IdempotencyStore;
+use crate::aws::payments_table::{Attempt, AttemptState};
 use crate::aws::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::aws::{EventQueue, OrdersTable, PaymentsTable, UsersTable};
 use crate::domain::payment::{
@@ -25,6 +35,8 @@ enum Write {
     Order,
     /// The buyer's count of open orders.
     OpenSlot,
+    /// The request's attempt, deleted.
+    Attempt,
     /// The idempotent answer.
     Answer,
 }
@@ -75,7 +87,12 @@ impl<P: PaymentProvider> Payments<P> {
             .await?
             .map(|u| u.user.email.as_str().to_owned())
             .ok_or(Error::UserNotFound)?;
-        let payment_id = PaymentId::generate();
+        let attempt = self
+            .payments
+            .begin_attempt(claim, &PaymentId::generate(), &order.id, user, now)
+            .await?
+            .ok_or(Error::IdempotencyInProgress)?;
+        let payment_id = attempt.payment_id.clone();
         let outcome = self
             .provider
             .charge(&ChargeRequest {
@@ -83,8 +100,10 @@ impl<P: PaymentProvider> Payments<P> {
                 amount_cents: order.total_cents,
                 currency: order.currency.code(),
                 idempotency_key: payment_id.as_str(),
+                description: order.id.as_str(),
             })
             .await?;
+        crate::fault::point("payments.after_charge", order.id.as_str())?;
         let payment = |status, failure_code, card| Payment {
             id: payment_id.clone(),
             order_id: order.id.clone(),
@@ -96,10 +115,14 @@ impl<P: PaymentProvider> Payments<P> {
             created_at: now,
         };
         match outcome {
-            ChargeOutcome::UnknownMethod => Err(Error::Validation(vec![FieldError::new(
-                "payment_method",
-                "is not a payment method the provider knows",
-            )])),
+            ChargeOutcome::UnknownMethod => {
+                // Nothing was charged: the attempt has nothing to settle.
+                self.payments.forget_attempt(&attempt).await?;
+                Err(Error::Validation(vec![FieldError::new(
+                    "payment_method",
+                    "is not a payment method the provider knows",
+                )]))
+            }
             ChargeOutcome::Declined { card, code } => {
                 // The failed payment and the recorded decline are written together.
                 let failed = payment(PaymentStatus::Failed, Some(code), card);
@@ -110,6 +133,7 @@ impl<P: PaymentProvider> Payments<P> {
                 let mut transaction = Transaction::default();
                 transaction
                     .add(Write::Payment, self.payments.put_new(&failed, user, None)?)
+                    .add(Write::Attempt, self.payments.settle_attempt(&attempt)?)
                     .add(Write::Answer, store.complete_item(claim, &declined)?);
                 match transaction
                     .run(self.payments.client(), Some(claim.token()), &self.retry)
@@ -151,6 +175,7 @@ impl<P: PaymentProvider> Payments<P> {
                         self.orders.pay(&order.id, user, payment_id.as_str(), now)?,
                     )
                     .add(Write::OpenSlot, self.orders.release_open_slot(user)?)
+                    .add(Write::Attempt, self.payments.settle_attempt(&attempt)?)
                     .add(
                         Write::Answer,
                         store.complete_item(claim, &Charged::Paid(paid.clone()))?,
@@ -163,24 +188,38 @@ impl<P: PaymentProvider> Payments<P> {
                         self.publish(&payment_id, &event).await;
                         Ok(Charged::Paid(paid))
                     }
-                    Err(TransactionError::Cancelled(cancelled)) => {
-                        // Paid, cancelled or expired meanwhile: give the money back.
-                        self.provider.refund(&reference).await?;
-                        if cancelled.condition_failed(&Write::Answer) {
-                            Err(Error::IdempotencyInProgress)
-                        } else if cancelled.condition_failed(&Write::Order) {
-                            Err(Error::OrderNotPayable)
-                        } else {
-                            Err(Error::internal("recording a payment")(cancelled))
-                        }
+                    // Another try of this request holds the key now: it charges
+                    // under the same key and commits this very charge.
+                    Err(TransactionError::Cancelled(c)) if c.condition_failed(&Write::Answer) => {
+                        Err(Error::IdempotencyInProgress)
                     }
-                    Err(e) => {
-                        self.provider.refund(&reference).await?;
-                        Err(Error::internal("recording a payment")(e))
+                    // Paid, cancelled or expired meanwhile: give the money back.
+                    Err(TransactionError::Cancelled(c)) if c.condition_failed(&Write::Order) => {
+                        self.give_back(&attempt, &reference).await?;
+                        Err(Error::OrderNotPayable)
                     }
+                    // Not committed, or perhaps committed: a retry or the
+                    // sweeper settles the attempt; refunding now could give
+                    // back a payment that stands.
+                    Err(e) => Err(Error::internal("recording a payment")(e)),
                 }
             }
         }
+    }
+
+    /// Refunds a charge whose order could not be paid, then forgets its
+    /// attempt. A refund that fails leaves the attempt for the sweeper.
+    async fn give_back(&self, attempt: &Attempt, reference: &str) -> Result<(), Error> {
+        if let Err(error) = self.provider.refund(reference).await {
+            tracing::error!(
+                payment = %attempt.payment_id,
+                error = crate::error::chain(&error),
+                "a charge whose order could not be paid was not refunded; the sweeper refunds it"
+            );
+            return Err(error);
+        }
+        self.payments.forget_attempt(attempt).await?;
+        Ok(())
     }
 
     /// Puts the event on the queue and clears the payment's flag. A failure
@@ -238,4 +277,70 @@ pub async fn resend_unsent(
 pub struct Resent {
     pub sent: u32,
     pub failed: u32,
+}
+
+/// How many attempts a sweep settles at most; the next sweep takes the rest.
+pub const SETTLE_BATCH: i32 = 100;
+
+/// What a sweep did with the abandoned attempts.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Settled {
+    /// Charges given back.
+    pub refunded: u32,
+    /// Attempts whose provider took no money.
+    pub released: u32,
+    /// Attempts left for the next sweep.
+    pub failed: u32,
+}
+
+/// Settles the attempts no request has taken up since `before`: their
+/// function died or their commit failed, and no payment was recorded (a
+/// committed payment deletes its attempt). Whatever the provider charged is
+/// given back; a retry of the request later starts a new attempt.
+pub async fn settle_abandoned<P: PaymentProvider>(
+    payments: &PaymentsTable,
+    provider: &P,
+    before: Timestamp,
+) -> Result<Settled, Error> {
+    let mut settled = Settled::default();
+    for attempt in payments.abandoned_attempts(before, SETTLE_BATCH).await? {
+        match settle_one(payments, provider, &attempt).await {
+            Ok(Some(true)) => settled.refunded += 1,
+            Ok(Some(false)) => settled.released += 1,
+            Ok(None) => {}
+            Err(error) => {
+                settled.failed += 1;
+                tracing::error!(
+                    payment = %attempt.payment_id,
+                    error = crate::error::chain(&error),
+                    "an abandoned payment attempt stays for the next sweep"
+                );
+            }
+        }
+    }
+    Ok(settled)
+}
+
+/// `Some(true)` refunded, `Some(false)` nothing was charged, `None` a
+/// request took the attempt up meanwhile.
+async fn settle_one<P: PaymentProvider>(
+    payments: &PaymentsTable,
+    provider: &P,
+    attempt: &Attempt,
+) -> Result<Option<bool>, Error> {
+    let charged = match provider.retrieve(attempt.payment_id.as_str()).await? {
+        Some(ChargeOutcome::Succeeded { reference, .. }) => Some(reference),
+        _ => None,
+    };
+    let Some(reference) = charged else {
+        return Ok(payments.forget_attempt(attempt).await?.then_some(false));
+    };
+    // Claimed first, so a retry waits instead of committing a charge being refunded.
+    if attempt.state == AttemptState::Charging && !payments.start_refunding(attempt).await? {
+        return Ok(None);
+    }
+    provider.refund(&reference).await?;
+    tracing::warn!(payment = %attempt.payment_id, order = %attempt.order_id, "an abandoned charge was given back");
+    payments.forget_attempt(attempt).await?;
+    Ok(Some(true))
 }

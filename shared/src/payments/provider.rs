@@ -3,8 +3,10 @@
 //! picked by `PAYMENT_PROVIDER`, without touching the use case.
 
 use crate::Error;
-use crate::domain::Cents;
+use crate::aws::SimulatedCharges;
+use crate::aws::simulated_charges::SimulatedCharge;
 use crate::domain::payment::{Card, DeclineCode, PaymentMethod};
+use crate::domain::{Cents, Timestamp};
 use std::future::Future;
 
 /// A charge as the provider sees it.
@@ -13,8 +15,11 @@ pub struct ChargeRequest<'a> {
     pub method: &'a PaymentMethod,
     pub amount_cents: Cents,
     pub currency: &'a str,
-    /// The provider's own idempotency key (the payment id).
+    /// The provider's own idempotency key: the payment id our idempotency
+    /// record holds, the same for every retry of one request.
     pub idempotency_key: &'a str,
+    /// What the charge is for (the order), as the provider shows it.
+    pub description: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,18 +36,30 @@ pub enum ChargeOutcome {
     UnknownMethod,
 }
 
+/// A provider charges at most once per idempotency key: a charge sent again
+/// under its key answers what the first did.
 pub trait PaymentProvider: Send + Sync {
     fn charge(
         &self,
         request: &ChargeRequest<'_>,
     ) -> impl Future<Output = Result<ChargeOutcome, Error>> + Send;
-    /// Gives a succeeded charge back (when its order could not be paid after all).
+    /// What a charge sent under `idempotency_key` ended as, if the provider
+    /// received it (to settle an attempt whose function died).
+    fn retrieve(
+        &self,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Option<ChargeOutcome>, Error>> + Send;
+    /// Gives a succeeded charge back (when its order could not be paid
+    /// after all); giving it back again changes nothing.
     fn refund(&self, reference: &str) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
-/// Stripe's test tokens, answered locally.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Simulator;
+/// Stripe's test tokens, answered without a network, with the charges kept
+/// in the payments table ([`SimulatedCharges`]) as a real provider keeps them.
+#[derive(Clone)]
+pub struct Simulator {
+    pub charges: SimulatedCharges,
+}
 
 fn card(brand: &str, last4: &str) -> Card {
     Card {
@@ -51,32 +68,77 @@ fn card(brand: &str, last4: &str) -> Card {
     }
 }
 
+/// What each test token does: the card, and the decline if it declines.
+fn simulate(method: &PaymentMethod) -> Option<(Card, Option<DeclineCode>)> {
+    Some(match method.as_str() {
+        "pm_card_visa" => (card("visa", "4242"), None),
+        "pm_card_mastercard" => (card("mastercard", "4444"), None),
+        "pm_card_chargeDeclined" => (card("visa", "0002"), Some(DeclineCode::CardDeclined)),
+        "pm_card_chargeDeclinedInsufficientFunds" => {
+            (card("visa", "9995"), Some(DeclineCode::InsufficientFunds))
+        }
+        _ => return None,
+    })
+}
+
+const REFERENCE_PREFIX: &str = "sim_";
+
+fn outcome(charge: SimulatedCharge) -> ChargeOutcome {
+    match charge.declined {
+        Some(code) => ChargeOutcome::Declined {
+            card: charge.card,
+            code,
+        },
+        None => ChargeOutcome::Succeeded {
+            card: charge.card,
+            reference: format!("{REFERENCE_PREFIX}{}", charge.key),
+        },
+    }
+}
+
 impl PaymentProvider for Simulator {
     async fn charge(&self, request: &ChargeRequest<'_>) -> Result<ChargeOutcome, Error> {
-        let reference = format!("sim_{}", request.idempotency_key);
-        Ok(match request.method.as_str() {
-            "pm_card_visa" => ChargeOutcome::Succeeded {
-                card: card("visa", "4242"),
-                reference,
-            },
-            "pm_card_mastercard" => ChargeOutcome::Succeeded {
-                card: card("mastercard", "4444"),
-                reference,
-            },
-            "pm_card_chargeDeclined" => ChargeOutcome::Declined {
-                card: card("visa", "0002"),
-                code: DeclineCode::CardDeclined,
-            },
-            "pm_card_chargeDeclinedInsufficientFunds" => ChargeOutcome::Declined {
-                card: card("visa", "9995"),
-                code: DeclineCode::InsufficientFunds,
-            },
-            _ => ChargeOutcome::UnknownMethod,
-        })
+        let Some((card, declined)) = simulate(request.method) else {
+            return Ok(ChargeOutcome::UnknownMethod);
+        };
+        let amount_cents = request.amount_cents.get();
+        let charged = self
+            .charges
+            .record(SimulatedCharge {
+                key: request.idempotency_key.to_owned(),
+                description: request.description.to_owned(),
+                amount_cents,
+                currency: request.currency.to_owned(),
+                card,
+                declined,
+                refunded: false,
+                created_at: Timestamp::now(),
+            })
+            .await?;
+        // Like Stripe's `idempotency_error`: one key, one set of parameters.
+        if charged.amount_cents != amount_cents || charged.currency != request.currency {
+            return Err(Error::internal("charging")(
+                "the idempotency key was used for another amount",
+            ));
+        }
+        Ok(outcome(charged))
     }
 
-    async fn refund(&self, _reference: &str) -> Result<(), Error> {
-        Ok(())
+    async fn retrieve(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, Error> {
+        Ok(self.charges.get(idempotency_key).await?.map(outcome))
+    }
+
+    async fn refund(&self, reference: &str) -> Result<(), Error> {
+        let key = reference
+            .strip_prefix(REFERENCE_PREFIX)
+            .ok_or_else(|| Error::internal("refunding")("not a reference the simulator gave"))?;
+        if self.charges.refund(key).await? {
+            Ok(())
+        } else {
+            Err(Error::internal("refunding")(
+                "no succeeded charge has this reference",
+            ))
+        }
     }
 }
 
@@ -84,45 +146,28 @@ impl PaymentProvider for Simulator {
 mod tests {
     use super::*;
 
-    async fn charge(token: &str) -> ChargeOutcome {
-        let method = PaymentMethod::parse(token).unwrap();
-        Simulator
-            .charge(&ChargeRequest {
-                method: &method,
-                amount_cents: Cents::parse(100).unwrap(),
-                currency: "USD",
-                idempotency_key: "k",
-            })
-            .await
-            .unwrap()
+    fn simulated(token: &str) -> Option<(Card, Option<DeclineCode>)> {
+        simulate(&PaymentMethod::parse(token).unwrap())
     }
 
-    #[tokio::test]
-    async fn the_simulator_knows_the_four_test_tokens() {
+    #[test]
+    fn the_simulator_knows_the_four_test_tokens() {
         assert_eq!(
-            charge("pm_card_visa").await,
-            ChargeOutcome::Succeeded {
-                card: card("visa", "4242"),
-                reference: "sim_k".into()
-            }
+            simulated("pm_card_visa"),
+            Some((card("visa", "4242"), None))
         );
-        assert!(
-            matches!(charge("pm_card_mastercard").await, ChargeOutcome::Succeeded { card, .. } if card.last4 == "4444")
+        assert_eq!(
+            simulated("pm_card_mastercard"),
+            Some((card("mastercard", "4444"), None))
         );
-        assert!(matches!(
-            charge("pm_card_chargeDeclined").await,
-            ChargeOutcome::Declined {
-                code: DeclineCode::CardDeclined,
-                ..
-            }
-        ));
-        assert!(matches!(
-            charge("pm_card_chargeDeclinedInsufficientFunds").await,
-            ChargeOutcome::Declined {
-                code: DeclineCode::InsufficientFunds,
-                ..
-            }
-        ));
-        assert_eq!(charge("pm_card_amex").await, ChargeOutcome::UnknownMethod);
+        assert_eq!(
+            simulated("pm_card_chargeDeclined"),
+            Some((card("visa", "0002"), Some(DeclineCode::CardDeclined)))
+        );
+        assert_eq!(
+            simulated("pm_card_chargeDeclinedInsufficientFunds"),
+            Some((card("visa", "9995"), Some(DeclineCode::InsufficientFunds)))
+        );
+        assert_eq!(simulated("pm_card_amex"), None);
     }
 }

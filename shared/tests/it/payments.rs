@@ -1,14 +1,19 @@
-//! Payments against DynamoDB Local and moto's SQS: expired orders, the outbox.
+//! Payments against DynamoDB Local and moto's SQS: expired orders, the
+//! outbox, and the crash-shaped tests of one charge per request.
 
 use crate::common;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use common::{category, env, new_product, orders};
 use shared::Error;
-use shared::aws::IdempotencyStore;
+use shared::aws::simulated_charges::SimulatedCharge;
+use shared::aws::{IdempotencyStore, PaymentsTable, SimulatedCharges};
 use shared::catalog;
 use shared::domain::payment::PaymentMethod;
 use shared::domain::*;
 use shared::idempotency::{Begin, Fingerprinter, IdempotencyKey, Scope};
+use shared::payments::provider::Simulator;
+use shared::payments::{Charged, Settled};
 use std::time::Duration;
 
 #[tokio::test]
@@ -65,4 +70,231 @@ async fn an_expired_order_cannot_be_paid() {
         .pay(&user.id, &order.id, &method, (&store, &claim))
         .await;
     assert!(matches!(result, Err(Error::OrderNotPayable)), "{result:?}");
+}
+
+/// A buyer with one open order, and a payments service whose table (its
+/// payments, attempts and the simulator's charges) no other test shares, so
+/// a sweep here settles only this test's attempts.
+struct Checkout {
+    payments: shared::payments::Payments<Simulator>,
+    store: IdempotencyStore,
+    orders: shared::orders::Orders,
+    user: UserId,
+    order: Order,
+    key: IdempotencyKey,
+}
+
+impl Checkout {
+    async fn new() -> Self {
+        let o = orders(600).await;
+        let p = catalog::create(&o.products, new_product(&category(), "Once", 5))
+            .await
+            .unwrap();
+        let users = common::users_table().await;
+        let name = common::unique("once");
+        let user = shared::users::register(
+            &users,
+            &shared::auth::PasswordHasher::new(),
+            NewUser::parse(
+                &name,
+                &format!("{name}@example.com"),
+                "a fine long passphrase",
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        let request = OrderRequest::parse(vec![LineRequest {
+            product_id: p.id.clone(),
+            quantity: Quantity::parse(2).unwrap(),
+        }])
+        .unwrap();
+        let order = o.create(&user.id, &request, None).await.unwrap();
+        let table = common::copy_table(&env("PAYMENTS_TABLE")).await;
+        let mut payments = shared::wiring::payments().unwrap();
+        let client = payments.payments.client().clone();
+        payments.payments = PaymentsTable::new(client.clone(), &table);
+        payments.provider = Simulator {
+            charges: SimulatedCharges::new(client.clone(), &table),
+        };
+        // A claim holds one second: long enough for a try, short enough to
+        // stand for a function that died and a client that retried.
+        let store = IdempotencyStore::new(client, &table, Fingerprinter::new(&[5; 32]).unwrap(), 1);
+        Self {
+            payments,
+            store,
+            orders: o,
+            user: user.id,
+            order,
+            key: IdempotencyKey::parse(&ulid::Ulid::new().to_string()).unwrap(),
+        }
+    }
+
+    /// One try of the request: claims the key (waiting out a dead try's
+    /// lock) and pays.
+    async fn pay(&self, token: &str) -> Result<Charged, Error> {
+        let scope = Scope {
+            caller: self.user.as_str(),
+            method: "POST",
+            route: "/payments",
+        };
+        let claim = loop {
+            match self
+                .store
+                .begin(&scope, &self.key, b"{}", Timestamp::now().unix_seconds())
+                .await
+                .unwrap()
+            {
+                Begin::Proceed(claim) => break claim,
+                Begin::InProgress => tokio::time::sleep(Duration::from_millis(200)).await,
+                other => panic!("{other:?}"),
+            }
+        };
+        let method = PaymentMethod::parse(token).unwrap();
+        self.payments
+            .pay(&self.user, &self.order.id, &method, (&self.store, &claim))
+            .await
+    }
+
+    /// Every charge the simulator made for the order.
+    async fn charges(&self) -> Vec<SimulatedCharge> {
+        let out = self
+            .payments
+            .payments
+            .client()
+            .scan()
+            .table_name(self.payments.payments.name())
+            .filter_expression("begins_with(pk, :c) AND description = :order")
+            .expression_attribute_values(":c", AttributeValue::S("SIMCHARGE#".into()))
+            .expression_attribute_values(":order", AttributeValue::S(self.order.id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        out.items()
+            .iter()
+            .map(|item| serde_dynamo::from_item(item.clone()).unwrap())
+            .collect()
+    }
+
+    async fn sweep(&self, before: Timestamp) -> Settled {
+        shared::payments::settle_abandoned(&self.payments.payments, &self.payments.provider, before)
+            .await
+            .unwrap()
+    }
+
+    fn crash_after_the_charge(&self) {
+        shared::fault::arm("payments.after_charge", self.order.id.as_str());
+    }
+}
+
+fn later() -> Timestamp {
+    Timestamp::now().plus_seconds(3600)
+}
+
+#[tokio::test]
+async fn a_payment_that_died_after_the_charge_charges_once_when_retried() {
+    let t = Checkout::new().await;
+    t.crash_after_the_charge();
+    let died = t.pay("pm_card_visa").await;
+    assert!(matches!(died, Err(Error::Internal { .. })), "{died:?}");
+    assert_eq!(
+        t.charges().await.len(),
+        1,
+        "the provider charged before the crash"
+    );
+
+    let Charged::Paid(payment) = t.pay("pm_card_visa").await.unwrap() else {
+        panic!("the retry pays");
+    };
+    let charges = t.charges().await;
+    assert_eq!(
+        charges.len(),
+        1,
+        "the retry charged under the same key: {charges:?}"
+    );
+    assert_eq!(charges[0].key, payment.id.as_str());
+    assert!(!charges[0].refunded);
+    let order = t.orders.get(&t.user, false, &t.order.id).await.unwrap();
+    assert_eq!(order.status, OrderStatus::Paid);
+    // The commit deleted the attempt: a sweep has nothing to give back.
+    assert_eq!(t.sweep(later()).await, Settled::default());
+    assert!(!t.charges().await[0].refunded);
+}
+
+#[tokio::test]
+async fn a_decline_that_died_before_its_record_is_declined_again_without_a_new_charge() {
+    let t = Checkout::new().await;
+    t.crash_after_the_charge();
+    assert!(t.pay("pm_card_chargeDeclined").await.is_err());
+    let Charged::Declined { code, payment_id } = t.pay("pm_card_chargeDeclined").await.unwrap()
+    else {
+        panic!("declined");
+    };
+    assert_eq!(code.as_str(), "card_declined");
+    let charges = t.charges().await;
+    assert_eq!(charges.len(), 1);
+    assert_eq!(charges[0].key, payment_id.as_str());
+    assert_eq!(t.sweep(later()).await, Settled::default());
+}
+
+#[tokio::test]
+async fn an_abandoned_charge_is_given_back_by_the_sweeper_and_a_later_retry_charges_anew() {
+    let t = Checkout::new().await;
+    t.crash_after_the_charge();
+    assert!(t.pay("pm_card_visa").await.is_err());
+    // Within the grace period the function might still run: left alone.
+    let grace = shared::sweepers::ATTEMPT_GRACE_SECONDS;
+    assert_eq!(
+        t.sweep(Timestamp::now().plus_seconds(-grace)).await,
+        Settled::default()
+    );
+    assert!(!t.charges().await[0].refunded);
+
+    let swept = t.sweep(later()).await;
+    assert_eq!(swept.refunded, 1, "{swept:?}");
+    let charges = t.charges().await;
+    assert_eq!(charges.len(), 1);
+    assert!(charges[0].refunded, "the abandoned charge was given back");
+    assert_eq!(
+        t.sweep(later()).await,
+        Settled::default(),
+        "given back once"
+    );
+
+    // The buyer tries again with the same key: a new charge, the only one kept.
+    let Charged::Paid(payment) = t.pay("pm_card_visa").await.unwrap() else {
+        panic!("paid");
+    };
+    let charges = t.charges().await;
+    assert_eq!(charges.len(), 2);
+    let kept: Vec<_> = charges.iter().filter(|c| !c.refunded).collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].key, payment.id.as_str());
+}
+
+#[tokio::test]
+async fn a_charge_whose_order_was_cancelled_before_the_retry_is_given_back() {
+    let t = Checkout::new().await;
+    t.crash_after_the_charge();
+    assert!(t.pay("pm_card_visa").await.is_err());
+    t.orders.cancel(&t.user, &t.order.id).await.unwrap();
+    let retried = t.pay("pm_card_visa").await;
+    assert!(
+        matches!(retried, Err(Error::OrderNotPayable)),
+        "{retried:?}"
+    );
+    assert_eq!(t.sweep(later()).await.refunded, 1);
+    let charges = t.charges().await;
+    assert_eq!(charges.len(), 1);
+    assert!(charges[0].refunded, "no money kept for a cancelled order");
+}
+
+#[tokio::test]
+async fn an_unknown_payment_method_leaves_no_attempt() {
+    let t = Checkout::new().await;
+    let refused = t.pay("pm_card_amex").await;
+    assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
+    assert!(t.charges().await.is_empty());
+    assert_eq!(t.sweep(later()).await, Settled::default());
 }
