@@ -9,9 +9,16 @@ import { api, ApiError } from "./api.js";
 export function describe(error) {
   if (!(error instanceof ApiError)) return "The shop could not be reached. Check the connection and try again.";
   if (error.code === "too_many_attempts" && error.retryAfter) {
-    return `${error.message} Try again in ${error.retryAfter} seconds.`;
+    return `Too many attempts. Try again in ${waitInWords(error.retryAfter)}.`;
   }
   return error.message;
+}
+
+/** A wait in words: seconds up to two minutes, then minutes (rounded up). */
+export function waitInWords(seconds) {
+  const s = Number(seconds);
+  if (!(s > 120)) return `${s} seconds`;
+  return `${Math.ceil(s / 60)} minutes`;
 }
 
 /** A problem box: what went wrong and the request id. */

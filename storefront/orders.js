@@ -3,7 +3,7 @@
 
 import { el, show, status, money, dateTime, countdown, navigate, redraw } from "./dom.js";
 import { api, request, auth, newKey, ApiError } from "./api.js";
-import { problemView, describe, pager } from "./forms.js";
+import { problemView, describe, pager, waitInWords } from "./forms.js";
 import { cart } from "./cart.js";
 import { authPanel } from "./account.js";
 
@@ -190,7 +190,9 @@ function paymentForm(order) {
       if (e instanceof ApiError) attempt = null;
       if (e.code === "order_not_payable") return redraw();
       said.replaceChildren(problemView(e));
-      error.textContent = describe(e);
+      error.textContent = e.code === "too_many_attempts" && e.retryAfter
+        ? `Too many declined payments in the last hour. Try again in ${waitInWords(e.retryAfter)}.`
+        : describe(e);
       error.hidden = false;
       said.focus();
     } finally {

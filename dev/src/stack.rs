@@ -103,6 +103,8 @@ impl Options {
                 ("PAYMENT_EVENT_GRACE_SECONDS".into(), "1".into()),
                 // Every test and Schemathesis ask for resets from 127.0.0.1.
                 ("PASSWORD_RESETS_PER_IP_PER_HOUR".into(), "500".into()),
+                // And every declined test payment comes from there too.
+                ("DECLINES_PER_IP_PER_HOUR".into(), "500".into()),
             ],
             schedule_every: Duration::from_secs(2),
             schemathesis: true,

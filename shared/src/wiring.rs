@@ -15,7 +15,7 @@ use crate::auth::{PasswordHasher, TokenVerifier};
 use crate::aws::transact::RetryPolicy;
 use crate::aws::{
     EventQueue, IdempotencyStore, Mailer, NotificationsTable, OrdersTable, PaymentsTable,
-    ProductsTable, SigningKeyStore, SimulatedCharges, UsersTable, sdk_config,
+    ProductsTable, RateLimits, SigningKeyStore, SimulatedCharges, UsersTable, sdk_config,
 };
 use crate::cursor::CursorKey;
 use crate::domain::throttle::{self, LoginThrottle};
@@ -51,6 +51,7 @@ pub const LOGIN_BACKOFF_BASE_SECONDS: &str = "LOGIN_BACKOFF_BASE_SECONDS";
 pub const LOGIN_BACKOFF_MAX_SECONDS: &str = "LOGIN_BACKOFF_MAX_SECONDS";
 pub const LOGIN_MAX_FAILURES_PER_HOUR: &str = "LOGIN_MAX_FAILURES_PER_HOUR";
 pub const PASSWORD_RESETS_PER_IP_PER_HOUR: &str = "PASSWORD_RESETS_PER_IP_PER_HOUR";
+pub const DECLINES_PER_IP_PER_HOUR: &str = "DECLINES_PER_IP_PER_HOUR";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -207,16 +208,29 @@ impl AccountApi {
     }
 }
 
-/// How many reset requests one source IP may make in a sliding hour: 1 to
-/// 1,000 (each is a slot of one item).
+/// How many reset requests one source IP may make in a sliding hour.
 fn resets_per_ip() -> Result<throttle::RateLimit, ConfigError> {
-    let times = number_or(
+    hourly_limit(
         PASSWORD_RESETS_PER_IP_PER_HOUR,
         throttle::DEFAULT_RESETS_PER_IP_PER_HOUR,
-    )?;
+    )
+}
+
+/// How many declined payments one source IP may have in a sliding hour.
+fn declines_per_ip() -> Result<throttle::RateLimit, ConfigError> {
+    hourly_limit(
+        DECLINES_PER_IP_PER_HOUR,
+        throttle::DEFAULT_DECLINES_PER_IP_PER_HOUR,
+    )
+}
+
+/// A sliding hourly limit read from `name`: 1 to 1,000 (each use is a slot
+/// of one item).
+fn hourly_limit(name: &'static str, default: u64) -> Result<throttle::RateLimit, ConfigError> {
+    let times = number_or(name, default)?;
     if !(1..=1000).contains(&times) {
         return Err(ConfigError::Invalid {
-            name: PASSWORD_RESETS_PER_IP_PER_HOUR,
+            name,
             reason: format!("{times} is not between 1 and 1000"),
         });
     }
@@ -315,6 +329,8 @@ pub fn payments() -> Result<Payments<Simulator>, ConfigError> {
         queue: event_queue(&sdk)?,
         provider: provider(&client)?,
         retry: RetryPolicy::default(),
+        limits: RateLimits::new(client, required(PAYMENTS_TABLE)?, "purge_at"),
+        declines_per_ip: declines_per_ip()?,
     })
 }
 

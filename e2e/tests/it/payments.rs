@@ -188,3 +188,44 @@ async fn bad_payment_requests() {
         (422, "idempotency_key_mismatch")
     );
 }
+
+/// Card testing over HTTP: five declines in an hour, then `429` with
+/// `Retry-After` for any card; the refusal is not kept under its key.
+#[tokio::test]
+async fn a_sixth_payment_attempt_after_five_declines_waits_out_the_hour() {
+    let (token, order) = ordered(1).await;
+    for _ in 0..5 {
+        let declined = pay(
+            &token,
+            &order["id"],
+            "pm_card_chargeDeclined",
+            Some(&unique("d-")),
+        )
+        .await;
+        assert_eq!(declined.status, 402, "{}", declined.text);
+    }
+    let key = unique("late-");
+    let refused = pay(&token, &order["id"], "pm_card_visa", Some(&key)).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (429, "too_many_attempts"),
+        "{}",
+        refused.text
+    );
+    let wait: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3000..=3600).contains(&wait), "{wait}");
+    // Not replayed as a stored answer: the same key is simply refused again.
+    let again = pay(&token, &order["id"], "pm_card_visa", Some(&key)).await;
+    assert_eq!(again.status, 429);
+    assert!(again.headers.get("idempotent-replayed").is_none());
+    let still = get(
+        &format!("/orders/{}", order["id"].as_str().unwrap()),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(still.body["status"], "pending_payment");
+}

@@ -125,6 +125,14 @@ pub const RESETS_PER_ADDRESS: RateLimit = RateLimit {
 };
 pub const DEFAULT_RESETS_PER_IP_PER_HOUR: u64 = 20;
 
+/// `POST /payments` against card testing: at most five declined payments an
+/// hour per user, and twenty per source IP (configurable, like resets).
+pub const DECLINES_PER_USER: RateLimit = RateLimit {
+    times: 5,
+    window_seconds: 3600,
+};
+pub const DEFAULT_DECLINES_PER_IP_PER_HOUR: u64 = 20;
+
 impl RateLimit {
     /// The slot a use at `now` (Unix seconds) takes, given each slot's last
     /// use, or the seconds until the oldest leaves the window.

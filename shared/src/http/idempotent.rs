@@ -1,8 +1,8 @@
 //! `Idempotency-Key` over HTTP, one way: claim the key, run the use case
 //! under the claim (it records its outcome with its writes), render the
 //! outcome with the route's one renderer, the first time and on a replay.
-//! A refusal is rendered and recorded here; a `5xx` releases the key
-//! instead, so a retry can run at once.
+//! A refusal is rendered and recorded here; a `5xx` or a `429` releases
+//! the key instead, so a retry can run at once (or after `Retry-After`).
 
 use super::{FromRequest, problem};
 use crate::Error;
@@ -123,7 +123,9 @@ where
         Ok(outcome) => render(outcome),
         // Another request holds the key now; it records its own answer.
         Err(Error::IdempotencyInProgress) => Err(Error::IdempotencyInProgress),
-        Err(error @ Error::Internal { .. }) => {
+        // A failure, or a rate limit's refusal (as Stripe, not recorded):
+        // the key may be used again at once, or after Retry-After.
+        Err(error @ (Error::Internal { .. } | Error::TooManyAttempts { .. })) => {
             store.abandon(&claim).await?;
             Err(error)
         }

@@ -2,7 +2,7 @@
 
 use super::idempotent::{Keyed, idempotent};
 use super::problem;
-use super::{Caller, FromRequest, JsonBody, json, path_id, with_location};
+use super::{Caller, FromRequest, JsonBody, SourceIp, json, path_id, with_location};
 use crate::Error;
 use crate::domain::OrderId;
 use crate::domain::payment::{PaymentId, PaymentMethod};
@@ -49,9 +49,9 @@ impl<S> FromRequest<S> for PaymentRequest {
 /// `POST /payments`: always under an `Idempotency-Key`.
 pub async fn pay(
     api: &Idempotent<PaymentsApi>,
-    (caller, keyed, request): (Caller, Keyed, PaymentRequest),
+    (caller, SourceIp(source_ip), keyed, request): (Caller, SourceIp, Keyed, PaymentRequest),
 ) -> Result<Response<Body>, Error> {
-    let (payer, request) = (caller.id(), &request);
+    let (payer, request, source_ip) = (caller.id(), &request, &source_ip);
     users::ensure_current(&api.payments.users, payer, caller.issued_at_ms()).await?;
     let work = move |claim| async move {
         api.payments
@@ -59,6 +59,7 @@ pub async fn pay(
                 payer,
                 &request.order_id,
                 &request.method,
+                source_ip,
                 (&api.store, &claim),
             )
             .await

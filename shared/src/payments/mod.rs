@@ -10,16 +10,22 @@
 //! attempt the sweeper finds abandoned has its charge given back
 //! ([`settle_abandoned`]). A commit whose outcome is unknown is never
 //! refunded: it may have succeeded, and a retry or the sweeper finds out.
+//!
+//! Against card testing, each charge first takes a use of two sliding
+//! limits on declines (per user, per source IP); the use is given back
+//! unless the charge was declined, so only declines count, and a burst of
+//! parallel attempts gets no more declines through than a sequence would.
 
 pub mod provider;
 
 use crate::aws::IdempotencyStore;
 use crate::aws::payments_table::{Attempt, AttemptState};
 use crate::aws::transact::{RetryPolicy, Transaction, TransactionError};
-use crate::aws::{EventQueue, OrdersTable, PaymentsTable, UsersTable};
+use crate::aws::{EventQueue, OrdersTable, PaymentsTable, RateLimits, UsersTable};
 use crate::domain::payment::{
     DeclineCode, Envelope, Payment, PaymentId, PaymentMethod, PaymentStatus, PaymentSucceeded,
 };
+use crate::domain::throttle::{DECLINES_PER_USER, RateLimit};
 use crate::domain::{OrderId, Timestamp, UserId};
 use crate::idempotency::Claim;
 use crate::{Error, FieldError};
@@ -49,6 +55,9 @@ pub struct Payments<P> {
     pub queue: EventQueue,
     pub provider: P,
     pub retry: RetryPolicy,
+    /// The decline limits, in the payments table.
+    pub limits: RateLimits,
+    pub declines_per_ip: RateLimit,
 }
 
 /// What a charge ended as: the key's recorded outcome, and what
@@ -66,7 +75,53 @@ pub enum Charged {
 impl<P: PaymentProvider> Payments<P> {
     /// Pays the caller's order under the claimed key: the charge's outcome,
     /// a payment or a decline, is recorded with the payment it writes.
+    /// Past the decline limits: `TooManyAttempts`, and nothing charged.
     pub async fn pay(
+        &self,
+        user: &UserId,
+        order_id: &OrderId,
+        method: &PaymentMethod,
+        source_ip: &str,
+        idempotency: (&IdempotencyStore, &Claim),
+    ) -> Result<Charged, Error> {
+        let now = Timestamp::now();
+        // Both limits at once: each is its own item.
+        let user_limit = format!("declines#user#{user}");
+        let ip_limit = format!("declines#ip#{source_ip}");
+        let (by_user, by_ip) = tokio::join!(
+            self.limits.take(&user_limit, DECLINES_PER_USER, now),
+            self.limits.take(&ip_limit, self.declines_per_ip, now),
+        );
+        let taken = match (by_user?, by_ip?) {
+            (Ok(by_user), Ok(by_ip)) => [by_user, by_ip],
+            (by_user, by_ip) => {
+                let mut retry_after_secs = 1;
+                for taken in [by_user, by_ip] {
+                    match taken {
+                        Ok(taken) => self.limits.give_back(&taken).await?,
+                        Err(wait) => retry_after_secs = retry_after_secs.max(wait),
+                    }
+                }
+                return Err(Error::TooManyAttempts { retry_after_secs });
+            }
+        };
+        let charged = self.charge(user, order_id, method, idempotency).await;
+        if !matches!(charged, Ok(Charged::Declined { .. })) {
+            let (a, b) = tokio::join!(
+                self.limits.give_back(&taken[0]),
+                self.limits.give_back(&taken[1])
+            );
+            if let Err(error) = a.and(b) {
+                tracing::warn!(
+                    error = crate::error::chain(&error),
+                    "a use of a decline limit was not given back; it counts until it leaves the hour"
+                );
+            }
+        }
+        charged
+    }
+
+    async fn charge(
         &self,
         user: &UserId,
         order_id: &OrderId,

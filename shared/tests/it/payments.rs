@@ -7,9 +7,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use common::{category, env, new_product, orders};
 use shared::Error;
 use shared::aws::simulated_charges::SimulatedCharge;
-use shared::aws::{IdempotencyStore, PaymentsTable, SimulatedCharges};
+use shared::aws::{IdempotencyStore, PaymentsTable, RateLimits, SimulatedCharges};
 use shared::catalog;
 use shared::domain::payment::PaymentMethod;
+use shared::domain::throttle::RateLimit;
 use shared::domain::*;
 use shared::idempotency::{Begin, Fingerprinter, IdempotencyKey, Scope};
 use shared::payments::provider::Simulator;
@@ -67,7 +68,7 @@ async fn an_expired_order_cannot_be_paid() {
     };
     let method = PaymentMethod::parse("pm_card_visa").unwrap();
     let result = payments
-        .pay(&user.id, &order.id, &method, (&store, &claim))
+        .pay(&user.id, &order.id, &method, "192.0.2.1", (&store, &claim))
         .await;
     assert!(matches!(result, Err(Error::OrderNotPayable)), "{result:?}");
 }
@@ -86,6 +87,11 @@ struct Checkout {
 
 impl Checkout {
     async fn new() -> Self {
+        Self::in_table(common::copy_table(&env("PAYMENTS_TABLE")).await).await
+    }
+
+    /// Another buyer whose payments go to `table`.
+    async fn in_table(table: String) -> Self {
         let o = orders(600).await;
         let p = catalog::create(&o.products, new_product(&category(), "Once", 5))
             .await
@@ -110,12 +116,16 @@ impl Checkout {
         }])
         .unwrap();
         let order = o.create(&user.id, &request, None).await.unwrap();
-        let table = common::copy_table(&env("PAYMENTS_TABLE")).await;
         let mut payments = shared::wiring::payments().unwrap();
         let client = payments.payments.client().clone();
         payments.payments = PaymentsTable::new(client.clone(), &table);
         payments.provider = Simulator {
             charges: SimulatedCharges::new(client.clone(), &table),
+        };
+        payments.limits = RateLimits::new(client.clone(), &table, "purge_at");
+        payments.declines_per_ip = RateLimit {
+            times: 3,
+            window_seconds: 3600,
         };
         // A claim holds one second: long enough for a try, short enough to
         // stand for a function that died and a client that retried.
@@ -133,6 +143,15 @@ impl Checkout {
     /// One try of the request: claims the key (waiting out a dead try's
     /// lock) and pays.
     async fn pay(&self, token: &str) -> Result<Charged, Error> {
+        self.pay_with(&self.key, token, "192.0.2.1").await
+    }
+
+    async fn pay_with(
+        &self,
+        key: &IdempotencyKey,
+        token: &str,
+        ip: &str,
+    ) -> Result<Charged, Error> {
         let scope = Scope {
             caller: self.user.as_str(),
             method: "POST",
@@ -141,7 +160,12 @@ impl Checkout {
         let claim = loop {
             match self
                 .store
-                .begin(&scope, &self.key, b"{}", Timestamp::now().unix_seconds())
+                .begin(
+                    &scope,
+                    key,
+                    token.as_bytes(),
+                    Timestamp::now().unix_seconds(),
+                )
                 .await
                 .unwrap()
             {
@@ -152,8 +176,20 @@ impl Checkout {
         };
         let method = PaymentMethod::parse(token).unwrap();
         self.payments
-            .pay(&self.user, &self.order.id, &method, (&self.store, &claim))
+            .pay(
+                &self.user,
+                &self.order.id,
+                &method,
+                ip,
+                (&self.store, &claim),
+            )
             .await
+    }
+
+    /// A try under a key of its own, as each new attempt of a shopper is.
+    async fn attempt(&self, token: &str, ip: &str) -> Result<Charged, Error> {
+        let key = IdempotencyKey::parse(&ulid::Ulid::new().to_string()).unwrap();
+        self.pay_with(&key, token, ip).await
     }
 
     /// Every charge the simulator made for the order.
@@ -297,4 +333,81 @@ async fn an_unknown_payment_method_leaves_no_attempt() {
     assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
     assert!(t.charges().await.is_empty());
     assert_eq!(t.sweep(later()).await, Settled::default());
+}
+
+fn refused(outcome: &Result<Charged, Error>) -> bool {
+    matches!(outcome, Err(Error::TooManyAttempts { retry_after_secs }) if (1..=3600).contains(retry_after_secs))
+}
+
+/// Card testing: a parallel burst gets no more declines through than five
+/// in a row would, and then every attempt waits, whatever the card.
+#[tokio::test]
+async fn a_burst_of_declines_gets_five_through_and_then_every_attempt_waits() {
+    let t = Checkout::new().await;
+    let ips: Vec<String> = (0..20).map(|i| format!("192.0.2.{}", 10 + i)).collect();
+    let burst =
+        futures::future::join_all(ips.iter().map(|ip| t.attempt("pm_card_chargeDeclined", ip)))
+            .await;
+    let declined = burst
+        .iter()
+        .filter(|o| matches!(o, Ok(Charged::Declined { .. })))
+        .count();
+    let waiting = burst.iter().filter(|o| refused(o)).count();
+    assert_eq!((declined, waiting), (5, 15), "{burst:?}");
+    assert_eq!(
+        t.charges().await.len(),
+        5,
+        "a refused attempt charges nothing"
+    );
+    assert!(refused(&t.attempt("pm_card_visa", "192.0.2.99").await));
+    let order = t.orders.get(&t.user, false, &t.order.id).await.unwrap();
+    assert_eq!(order.status, OrderStatus::PendingPayment);
+}
+
+#[tokio::test]
+async fn only_declines_count_against_the_limit() {
+    let t = Checkout::new().await;
+    for i in 0..4 {
+        let ip = format!("192.0.2.{i}");
+        assert!(matches!(
+            t.attempt("pm_card_chargeDeclined", &ip).await,
+            Ok(Charged::Declined { .. })
+        ));
+    }
+    // Refusals that charge nothing give their use back.
+    for i in 0..3 {
+        let ip = format!("192.0.2.{}", 50 + i);
+        assert!(matches!(
+            t.attempt("pm_card_amex", &ip).await,
+            Err(Error::Validation(_))
+        ));
+    }
+    assert!(matches!(
+        t.attempt("pm_card_chargeDeclined", "192.0.2.60").await,
+        Ok(Charged::Declined { .. })
+    ));
+    assert!(refused(
+        &t.attempt("pm_card_chargeDeclined", "192.0.2.61").await
+    ));
+}
+
+#[tokio::test]
+async fn declines_from_one_address_count_across_accounts() {
+    // This test's limit per address is three (the stack's default is twenty).
+    let a = Checkout::new().await;
+    let b = Checkout::in_table(a.payments.payments.name().to_owned()).await;
+    let ip = "198.51.100.7";
+    for t in [&a, &a, &b] {
+        assert!(matches!(
+            t.attempt("pm_card_chargeDeclined", ip).await,
+            Ok(Charged::Declined { .. })
+        ));
+    }
+    assert!(refused(&b.attempt("pm_card_chargeDeclined", ip).await));
+    assert!(refused(&a.attempt("pm_card_visa", ip).await));
+    // The same buyer from elsewhere still pays.
+    assert!(matches!(
+        a.attempt("pm_card_visa", "198.51.100.8").await,
+        Ok(Charged::Paid(_))
+    ));
 }

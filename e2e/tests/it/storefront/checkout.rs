@@ -135,6 +135,49 @@ async fn a_declined_card_shows_its_message_and_visa_then_pays() {
     assert_eq!(order_of(&token, &order_id).await["status"], "paid");
 }
 
+/// Card testing as a shopper meets it: five declined cards, then the form
+/// says how long to wait instead of charging, whatever the card.
+#[tokio::test]
+async fn after_five_declines_the_payment_form_says_how_long_to_wait() {
+    let admin = admin_token().await;
+    let id = product(&admin, "Stapler", 4, 700).await;
+    let b = browser().await;
+    add_from_page(&b, &id, 1).await;
+    let (name, _) = ready_to_order(&b).await;
+    click(&b, "#place-order").await;
+    let order_id = shown_order(&b).await;
+
+    click(&b, "#card-pm_card_chargeDeclined").await;
+    let mut seen = String::new();
+    for _ in 0..5 {
+        click(&b, "#pay").await;
+        // Each answer has a request id of its own: wait for the new one.
+        seen = loop {
+            let now = texts(&b, "#payment .request-id").await.join("");
+            if !now.is_empty() && now != seen && !texts(&b, "#card-error").await.join("").is_empty()
+            {
+                break now;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let said = texts(&b, "#card-error").await.join("");
+        assert!(said.contains("declined"), "{said}");
+    }
+    click(&b, "#card-pm_card_visa").await;
+    click(&b, "#pay").await;
+    let said = wait_for_part(&b, "#card-error", "Try again in").await;
+    assert!(
+        said.contains("Too many declined payments") && said.contains("minutes"),
+        "{said}"
+    );
+    check_page(&b, "payment-too-many-declines").await;
+    let token = login(&name).await;
+    assert_eq!(
+        order_of(&token, &order_id).await["status"],
+        "pending_payment"
+    );
+}
+
 #[tokio::test]
 async fn a_double_click_on_place_order_makes_one_order() {
     let admin = admin_token().await;

@@ -1,12 +1,14 @@
 //! Single-use tokens the shop mails (`VERIFY#<sha256>`, `RESET#<sha256>`,
 //! each with the account and the address it was mailed to, and a TTL), and
-//! the sliding rate limits of the routes that mail them (`LIMIT#…`). A token
+//! the sliding rate limits of the routes that mail them (`LIMIT#…`, see
+//! [`RateLimits`]). A token
 //! is consumed by deleting it, conditioned on its expiry, in the same
 //! transaction that applies it; the account's update is conditioned on the
 //! address still being the one the token was mailed to.
 
-use super::{Item, Outboxed, UsersTable, key, user_key};
+use super::{Outboxed, UsersTable, key, user_key};
 use crate::Error;
+use crate::aws::RateLimits;
 use crate::aws::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::domain::throttle::RateLimit;
 use crate::domain::user::TokenPurpose;
@@ -37,10 +39,6 @@ fn token_key(purpose: TokenPurpose, digest: &str) -> (String, String) {
         TokenPurpose::ResetPassword => "RESET",
     };
     (format!("{prefix}#{digest}"), prefix.to_owned())
-}
-
-fn limit_key(name: &str) -> (String, String) {
-    (format!("LIMIT#{name}"), "LIMIT".to_owned())
 }
 
 /// The items of a token's transaction.
@@ -213,45 +211,7 @@ impl UsersTable {
         limit: RateLimit,
         now: Timestamp,
     ) -> Result<Result<(), u64>, Error> {
-        let now_s = now.unix_seconds();
-        // Each loss to a concurrent use rereads; a use that keeps losing is
-        // refused for a second rather than looping.
-        for _ in 0..8 {
-            let item: Item = self.get(limit_key(name)).await?.unwrap_or_default();
-            let used: Vec<Option<i64>> = (0..limit.times)
-                .map(|i| {
-                    item.get(&format!("s{i}"))
-                        .and_then(|v| v.as_n().ok())
-                        .and_then(|n| n.parse().ok())
-                })
-                .collect();
-            let slot = match limit.slot(&used, now_s) {
-                Ok(slot) => slot,
-                Err(retry_after) => return Ok(Err(retry_after)),
-            };
-            let name_of_slot = format!("s{slot}");
-            let update = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(limit_key(name))))
-                .update_expression("SET #slot = :now, expires_at = :ttl")
-                .expression_attribute_names("#slot", &name_of_slot)
-                .expression_attribute_values(":now", AttributeValue::N(now_s.to_string()))
-                .expression_attribute_values(
-                    ":ttl",
-                    AttributeValue::N((now_s + limit.window_seconds).to_string()),
-                );
-            let update = match used[slot] {
-                Some(read) => update
-                    .condition_expression("#slot = :read")
-                    .expression_attribute_values(":read", AttributeValue::N(read.to_string())),
-                None => update.condition_expression("attribute_not_exists(#slot)"),
-            };
-            if super::super::unless_refused(update.send().await, "taking a rate limit")?.is_some() {
-                return Ok(Ok(()));
-            }
-        }
-        Ok(Err(1))
+        let limits = RateLimits::new(self.client.clone(), &self.table, "expires_at");
+        Ok(limits.take(name, limit, now).await?.map(|_| ()))
     }
 }
