@@ -185,7 +185,10 @@ export function drawNav() {
   ];
   if (auth.user) {
     links.push(el("a", { href: "/shop/orders" }, "My orders"));
-    if (auth.isAdmin) links.push(el("a", { href: "/shop/admin/products" }, "Products admin"));
+    if (auth.isAdmin) {
+      links.push(el("a", { href: "/shop/admin/orders", id: "orders-admin-link" }, "Orders admin"));
+      links.push(el("a", { href: "/shop/admin/products" }, "Products admin"));
+    }
     links.push(el("a", { href: "/shop/account", class: "who", id: "account-link" }, auth.user.username));
     links.push(el("button", { type: "button", class: "link", id: "sign-out", onclick: async () => { await auth.signOut(); navigate("/"); } }, "Sign out"));
   } else {

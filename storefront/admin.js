@@ -1,10 +1,12 @@
-// An admin's products: the list, a new product, and one product's page with
+// An admin's pages: the order queue (paid orders waiting to ship first), and
+// the products: the list, a new product, and one product's page with
 // its edit, stock and archive forms. An edit carries the ETag of the version
 // the form shows, so a change someone made meanwhile is refused (412) and
 // shown, never silently overwritten; stock moves by `stock_delta`, which
 // cannot lose a concurrent order.
 
-import { el, show, status, money, navigate, assets } from "./dom.js";
+import { el, show, status, money, dateTime, navigate, assets } from "./dom.js";
+import { STATUS_TEXT } from "./orders.js";
 import { request, ApiError } from "./api.js";
 import { form, localProblem, problemView, pager } from "./forms.js";
 
@@ -93,6 +95,44 @@ const backLink = () => el("p", {}, el("a", { href: LIST }, "All products"));
 
 /** `show`, leaving out the parts that are absent. */
 const view = (title, ...parts) => show(title, ...parts.filter(Boolean));
+
+const ORDERS = "/shop/admin/orders";
+// The queue's filters, the paid orders to ship first; "" is every order.
+const QUEUES = [["paid", "Paid, to ship"], ["shipped", "Shipped"], ["delivered", "Delivered"], ["pending_payment", "Waiting for payment"], ["cancelled", "Cancelled"], ["expired", "Expired"], ["", "All orders"]];
+
+/** `/shop/admin/orders?status=…`: every customer's orders, newest first. */
+export async function adminOrders() {
+  const asked = new URLSearchParams(location.search).get("status") ?? "paid";
+  const queue = QUEUES.some(([s]) => s === asked) ? asked : "paid";
+  const rows = el("tbody");
+  const table = el("table", { class: "lines admin-orders", "aria-labelledby": "admin-title" },
+    el("thead", {}, el("tr", {},
+      el("th", { scope: "col" }, "Order"),
+      el("th", { scope: "col", class: "num" }, "Total"))),
+    rows);
+  const params = { limit: String(PAGE_SIZE), ...(queue ? { status: queue } : {}) };
+  const pages = pager({
+    path: "/admin/orders", params, list: rows, noun: "orders", empty: "No orders here.",
+    statusId: "list-status",
+    render: (o) => el("tr", { "data-order-id": o.id },
+      el("td", {},
+        el("a", { href: `/shop/orders/${encodeURIComponent(o.id)}` }, `Order ${o.id}`),
+        el("p", { class: "hint" }, `${STATUS_TEXT[o.status] ?? o.status} · ${dateTime(o.created_at)} · ${o.items.reduce((n, l) => n + l.quantity, 0)} items`)),
+      el("td", { class: "num" }, money(o.total_cents, o.currency))),
+  });
+  const select = el("select", { id: "queue", name: "status" },
+    QUEUES.map(([value, label]) => el("option", { value, selected: value === queue }, label)));
+  const filter = el("form", { id: "queue-filter", class: "actions" },
+    el("label", { for: "queue" }, "Show "), select, el("button", { type: "submit" }, "Show"));
+  filter.addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate(select.value ? `${ORDERS}?status=${encodeURIComponent(select.value)}` : ORDERS + "?status=");
+  });
+  view("Orders admin",
+    el("h1", { id: "admin-title" }, "Orders admin"),
+    filter, pages.said, table, pages.box);
+  await pages.first();
+}
 
 /** `/shop/admin/products`: every listed product, a page at a time. */
 export async function adminProducts() {

@@ -8,7 +8,7 @@ import { cart } from "./cart.js";
 import { accountPage, drawNav, signInPage } from "./account.js";
 import { catalogue, productPage } from "./catalogue.js";
 import { cartPage, orderPage, ordersPage } from "./orders.js";
-import { adminProducts, adminProduct, adminNewProduct } from "./admin.js";
+import { adminOrders, adminProducts, adminProduct, adminNewProduct } from "./admin.js";
 import { drawReminder, verifyPage } from "./verify.js";
 import { forgotPage, resetPage } from "./recovery.js";
 
@@ -38,6 +38,7 @@ const routes = [
   [/^\/shop\/account$/, signedIn(() => accountPage())],
   [/^\/shop\/orders$/, signedIn(() => ordersPage())],
   [/^\/shop\/orders\/([^/]+)$/, signedIn((url, id) => orderPage(id, notFound))],
+  [/^\/shop\/admin\/orders$/, signedIn(() => adminOrders(), true)],
   [/^\/shop\/admin\/products$/, signedIn(() => adminProducts(), true)],
   [/^\/shop\/admin\/products\/new$/, signedIn(() => adminNewProduct(), true)],
   [/^\/shop\/admin\/products\/([^/]+)$/, signedIn((url, id) => adminProduct(id, notFound), true)],

@@ -3,7 +3,7 @@
 
 import { el, show, status, money, dateTime, countdown, navigate, redraw } from "./dom.js";
 import { api, request, auth, newKey, ApiError } from "./api.js";
-import { problemView, describe, pager, waitInWords } from "./forms.js";
+import { form, problemView, describe, pager, waitInWords } from "./forms.js";
 import { cart } from "./cart.js";
 import { authPanel } from "./account.js";
 
@@ -17,9 +17,11 @@ const TEST_CARDS = [
 
 const BRANDS = { visa: "Visa", mastercard: "Mastercard" };
 
-const STATUS_TEXT = {
+export const STATUS_TEXT = {
   pending_payment: "Waiting for payment",
   paid: "Paid",
+  shipped: "Shipped",
+  delivered: "Delivered",
   cancelled: "Cancelled",
   expired: "Expired (not paid in time)",
 };
@@ -240,6 +242,52 @@ async function paymentLine(order) {
   return line;
 }
 
+/** Where the parcel is: carrier, tracking number and link, and the dates. */
+function deliveryView(order) {
+  const f = order.fulfilment;
+  return el("section", { class: "delivery", "aria-labelledby": "delivery-title", id: "delivery" },
+    el("h2", { id: "delivery-title" }, f.delivered_at ? "Delivered" : "On its way"),
+    el("p", {}, `Shipped ${dateTime(f.shipped_at)} with ${f.carrier}, tracking number `, el("code", { id: "tracking-number" }, f.tracking_number), "."),
+    f.tracking_url ? el("p", {}, el("a", { href: f.tracking_url, id: "tracking-link", rel: "noopener noreferrer", target: "_blank" }, "Follow the parcel")) : null,
+    f.delivered_at ? el("p", {}, `Delivered ${dateTime(f.delivered_at)}.`) : null);
+}
+
+/** The admin's part of an order page: ship a paid order, deliver a shipped one. */
+function fulfilmentControls(order) {
+  const path = (action) => `/orders/${encodeURIComponent(order.id)}/${action}`;
+  if (order.status === "paid") {
+    const ship = form({
+      id: "ship",
+      submitLabel: "Mark shipped and mail the buyer",
+      fields: [
+        { name: "carrier", label: "Carrier", required: true, maxlength: 50, autocomplete: "off" },
+        { name: "tracking_number", label: "Tracking number", required: true, maxlength: 100, autocomplete: "off" },
+        { name: "tracking_url", label: "Tracking link (optional)", type: "url", hint: "An https:// address where the buyer follows the parcel", maxlength: 500, autocomplete: "off" },
+      ],
+      submit: async (values) => {
+        const body = { carrier: values.carrier.trim(), tracking_number: values.tracking_number.trim() };
+        if (values.tracking_url.trim()) body.tracking_url = values.tracking_url.trim();
+        await request(path("ship"), { method: "POST", body });
+        redraw();
+      },
+    });
+    return el("section", { class: "panel", "aria-labelledby": "ship-title" }, el("h2", { id: "ship-title" }, "Ship this order"), ship);
+  }
+  if (order.status === "shipped") {
+    const deliver = form({
+      id: "deliver",
+      submitLabel: "Mark delivered",
+      fields: [],
+      submit: async () => {
+        await request(path("deliver"), { method: "POST" });
+        redraw();
+      },
+    });
+    return el("section", { class: "panel", "aria-labelledby": "deliver-title" }, el("h2", { id: "deliver-title" }, "Delivery"), deliver);
+  }
+  return null;
+}
+
 /** `/shop/orders/{id}` */
 export async function orderPage(id, notFound) {
   show("Order", status("Loading the order…"));
@@ -269,6 +317,8 @@ export async function orderPage(id, notFound) {
         await paymentLine(order),
         mailStatus(order)));
   }
+  if (order.fulfilment) parts.push(deliveryView(order));
+  if (auth.isAdmin) parts.push(fulfilmentControls(order));
   parts.push(el("p", {}, el("a", { href: "/shop/orders" }, "All my orders")));
   show(`Order ${order.id}`, ...parts);
 }

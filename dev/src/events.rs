@@ -14,11 +14,14 @@ use std::time::Duration;
 
 /// Routes that need an admin token; every other route with an
 /// `authorization` header gets the customer's.
-const ADMIN_EVENTS: [&str; 4] = [
+const ADMIN_EVENTS: [&str; 7] = [
     "create-product",
     "update-product",
     "delete-product",
     "enqueue-notification",
+    "list-admin-orders",
+    "ship-order",
+    "deliver-order",
 ];
 
 /// What each function answers its generated event with: the HTTP status, or
@@ -26,9 +29,9 @@ const ADMIN_EVENTS: [&str; 4] = [
 pub fn expected_status(function: &str) -> Option<u16> {
     Some(match function {
         "health" | "openapi" | "login" | "me" | "list-products" | "get-product"
-        | "update-product" | "list-orders" | "get-order" | "cancel-order" | "get-payment"
-        | "get-notification" | "list-notifications" | "list-addresses" | "update-address"
-        | "update-me" => 200,
+        | "update-product" | "list-orders" | "list-admin-orders" | "ship-order"
+        | "deliver-order" | "get-order" | "cancel-order" | "get-payment" | "get-notification"
+        | "list-notifications" | "list-addresses" | "update-address" | "update-me" => 200,
         "register" | "create-product" | "create-order" | "process-payment" | "create-address" => {
             201
         }
@@ -198,6 +201,9 @@ struct Fixtures {
     cancelled: String,
     payable: String,
     payment: (String, String),
+    /// Paid, for ship-order; shipped, for deliver-order.
+    shippable: String,
+    shipped: String,
     notification: String,
 }
 
@@ -226,7 +232,6 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         &[201, 409],
     )
     .await?;
-    let customer = api.login(&username, &password).await?;
     // A new account's token, with the customer's password.
     let fresh_account = async |prefix: &str| -> Result<String> {
         let tag = unique();
@@ -246,6 +251,9 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
     // change-password's account: a change ends every session of the
     // account it changes, so it is not the customer the other events use.
     let changer = (fresh_account("changer").await?, password.clone());
+    // The customer events' account, new each run: the orders they name are
+    // its own, and an account holds at most five unpaid orders.
+    let customer = fresh_account("buyer").await?;
     let resender = fresh_account("resend").await?;
     let mover = fresh_account("mover").await?;
     // The address events' account, fresh each time: an account holds at most
@@ -322,6 +330,32 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         )
         .await?;
     let payment = (text(&payment.body, "id")?, paid);
+    // Paid orders for ship-order and deliver-order (the latter shipped).
+    let paid_order = async || -> Result<String> {
+        let id = order().await?;
+        api.expect(
+            Method::POST,
+            "/payments",
+            Some(&customer),
+            Some(&json!({"order_id": id, "payment_method": method})),
+            &[("idempotency-key", &unique())],
+            &[201],
+        )
+        .await?;
+        Ok(id)
+    };
+    let shippable = paid_order().await?;
+    let shipped = paid_order().await?;
+    let shipment = body_of(get("ship-order")?, "ship-order")?;
+    api.expect(
+        Method::POST,
+        &format!("/orders/{shipped}/ship"),
+        Some(&admin),
+        Some(&shipment),
+        &[],
+        &[200],
+    )
+    .await?;
 
     let notification_body = body_of(get("enqueue-notification")?, "enqueue-notification")?;
     let notification = api
@@ -348,6 +382,8 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         cancelled,
         payable,
         payment,
+        shippable,
+        shipped,
         notification: text(&notification.body, "id")?,
     })
 }
@@ -409,6 +445,8 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
             "delete-product" => set_path_id(event, &f.deleted),
             "get-order" => set_path_id(event, &f.order),
             "cancel-order" => set_path_id(event, &f.cancelled),
+            "ship-order" => set_path_id(event, &f.shippable),
+            "deliver-order" => set_path_id(event, &f.shipped),
             "get-payment" => set_path_id(event, &f.payment.0),
             "get-notification" => {
                 set_path_id(event, &f.notification);

@@ -92,8 +92,13 @@ pub enum Error {
     UnknownProduct(Vec<FieldError>),
     #[error("order not found")]
     OrderNotFound,
-    #[error("the order is not pending payment")]
-    InvalidOrderState,
+    /// The change needs another status: what it was when refused (`None`
+    /// when a racing change won), and which status the change needs.
+    #[error("the order's status does not allow this")]
+    InvalidOrderState {
+        status: Option<crate::domain::OrderStatus>,
+        allowed: &'static str,
+    },
     #[error("a request with this Idempotency-Key is still running")]
     IdempotencyInProgress,
     #[error("this Idempotency-Key was used with another request body")]

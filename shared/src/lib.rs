@@ -3,7 +3,7 @@
 //! - [`domain`]: types and rules, no I/O and no AWS types; every value type
 //!   is made by its `parse`, so an invalid one cannot exist;
 //! - the use cases, one module per service: [`users`], [`addresses`], [`catalog`],
-//!   [`orders`], [`payments`], [`notifications`], and the scheduled
+//!   [`orders`], [`fulfilment`], [`payments`], [`notifications`], and the scheduled
 //!   [`sweepers`];
 //! - [`auth`]: password hashing and access tokens; [`cursor`] and
 //!   [`idempotency`]: list cursors and `Idempotency-Key` values;
@@ -24,6 +24,7 @@ pub mod cursor;
 pub mod domain;
 pub mod error;
 pub mod fault;
+pub mod fulfilment;
 pub mod http;
 pub mod idempotency;
 pub mod notifications;

@@ -24,6 +24,7 @@ use crate::domain::user::{
     ResetRequested, TokenPurpose, VERIFICATION_REQUESTED,
 };
 use crate::domain::{Email, Timestamp, UserId};
+use crate::fulfilment::{ORDER_SHIPPED, OrderShipped};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +72,42 @@ pub fn confirmation(event: &PaymentSucceeded) -> Mail {
     Mail {
         to: event.email.clone(),
         subject: format!("Your ferrocart order {order} is confirmed: {total}"),
+        text,
+        html: Some(html),
+    }
+}
+
+/// The tracking details of a shipped order, in text and HTML, with a link
+/// to the order's page.
+pub fn shipped(event: &OrderShipped, to: &Email, order_page: &str) -> Mail {
+    let order = event.order_id.as_str();
+    let carrier = event.carrier.as_str();
+    let number = event.tracking_number.as_str();
+    let (follow_text, follow_html) = match &event.tracking_url {
+        Some(url) => (
+            format!("Follow it at {}\n", url.as_str()),
+            format!(
+                "<p><a href=\"{}\">Follow the parcel</a></p>",
+                escape_html(url.as_str())
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let text = format!(
+        "Your ferrocart order {order} has shipped.\n\nCarrier: {carrier}\nTracking number: \
+         {number}\n{follow_text}\nYour order: {order_page}\n\nferrocart\n"
+    );
+    let html = format!(
+        "<html><body><h1>Your order has shipped</h1><p>Order <code>{order}</code> is on its \
+         way.</p><p>Carrier: {}<br>Tracking number: <code>{}</code></p>{follow_html}\
+         <p><a href=\"{}\">See your order</a></p></body></html>",
+        escape_html(carrier),
+        escape_html(number),
+        escape_html(order_page)
+    );
+    Mail {
+        to: to.as_str().to_owned(),
+        subject: format!("Your ferrocart order {order} has shipped"),
         text,
         html: Some(html),
     }
@@ -191,6 +228,11 @@ impl ShopUrl {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// The storefront page of an order.
+    fn order_page(&self, order: &crate::domain::OrderId) -> String {
+        format!("{}/shop/orders/{order}", self.0)
+    }
+
     /// The storefront page a mailed token opens.
     fn link(&self, purpose: TokenPurpose, token: &OpaqueToken) -> String {
         let page = match purpose {
@@ -236,6 +278,24 @@ impl Notifier {
                 let mail = confirmation(&event);
                 let claim = self
                     .claim_seeded(&envelope.id, &event.user_id, recipient, &mail.subject, now)
+                    .await?;
+                (claim, Pending::Ready(mail))
+            }
+            ORDER_SHIPPED => {
+                let event: OrderShipped = serde_json::from_value(envelope.data)
+                    .map_err(Error::internal("parsing an order event"))?;
+                // The account's address as it is now: it may have changed since the order.
+                let Some(user) = self.users.get_user(&event.user_id).await? else {
+                    tracing::warn!(
+                        event = envelope.id,
+                        "an order shipped to a deleted account; nothing mailed"
+                    );
+                    return Ok(());
+                };
+                let to = user.user.email;
+                let mail = shipped(&event, &to, &self.shop_url.order_page(&event.order_id));
+                let claim = self
+                    .claim_seeded(&envelope.id, &event.user_id, to, &mail.subject, now)
                     .await?;
                 (claim, Pending::Ready(mail))
             }

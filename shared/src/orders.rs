@@ -10,6 +10,8 @@ use crate::domain::{Order, OrderId, OrderRequest, OrderStatus, ProductId, Timest
 use crate::idempotency::Claim;
 use crate::{Error, FieldError};
 use futures::StreamExt;
+
+const CANCELLABLE: &str = "Only an order that is pending payment can be cancelled.";
 use std::time::Instant;
 
 pub const DEFAULT_EXPIRY_SECONDS: i64 = 30 * 60;
@@ -147,6 +149,34 @@ impl Orders {
         self.orders.list_for_user(user, limit, start).await
     }
 
+    /// The admin's queue: every order, or those in `status`, newest first.
+    /// The position is the last order shown.
+    pub async fn list_all(
+        &self,
+        status: Option<OrderStatus>,
+        limit: i32,
+        start: Option<Position>,
+    ) -> Result<(Vec<Order>, Option<Position>), Error> {
+        let statuses = match status {
+            Some(status) => vec![status],
+            None => OrderStatus::ALL.to_vec(),
+        };
+        let before = start
+            .as_ref()
+            .and_then(|p| p.get("before"))
+            .map(|id| OrderId::parse(id).ok_or(Error::InvalidCursor))
+            .transpose()?;
+        let (orders, more) = self
+            .orders
+            .list_by_status(&statuses, limit.max(1) as usize, before.as_ref())
+            .await?;
+        let next = more
+            .then(|| orders.last())
+            .flatten()
+            .map(|last| Position::from([("before".to_owned(), last.id.to_string())]));
+        Ok((orders, next))
+    }
+
     /// Cancels the caller's pending order and gives its stock back, in one
     /// transaction conditional on the status: a cancel racing a payment or the
     /// expiry cannot both win.
@@ -156,14 +186,20 @@ impl Orders {
             _ => return Err(Error::OrderNotFound),
         };
         if !order.status.is_open() {
-            return Err(Error::InvalidOrderState);
+            return Err(Error::InvalidOrderState {
+                status: Some(order.status),
+                allowed: CANCELLABLE,
+            });
         }
         match self
             .close(&order, OrderStatus::Cancelled, Some(caller), None)
             .await?
         {
             Some(closed) => Ok(closed),
-            None => Err(Error::InvalidOrderState),
+            None => Err(Error::InvalidOrderState {
+                status: None,
+                allowed: CANCELLABLE,
+            }),
         }
     }
 

@@ -53,12 +53,13 @@ pub const RESEND_BATCH: i32 = 100;
 pub const ATTEMPT_GRACE_SECONDS: i64 = 16 * 60;
 
 /// Re-sends what was stored and not sent past the grace period: the
-/// `payment.succeeded` events whose flag stayed set, and the account events
-/// left in the users table's outbox; and gives back the charges of payment
+/// `payment.succeeded` events whose flag stayed set, and the events left in
+/// the users' and the orders' outboxes; and gives back the charges of payment
 /// attempts abandoned before their commit.
 pub struct ResendPaymentEvents {
     pub payments: crate::aws::PaymentsTable,
     pub users: crate::aws::UsersTable,
+    pub orders: crate::aws::OrdersTable,
     pub queue: crate::aws::EventQueue,
     pub provider: crate::payments::provider::Simulator,
     pub grace_seconds: i64,
@@ -97,27 +98,29 @@ impl ResendPaymentEvents {
         Ok(resent)
     }
 
-    /// Sends the account events older than the grace period still in the
-    /// outbox, and clears each one SQS accepts. One sent twice (by the
-    /// function that wrote it, and by this) is mailed once: the consumer
-    /// claims its event id.
+    /// Sends the events older than the grace period still in the users' and
+    /// the orders' outboxes, and clears each one SQS accepts. One sent twice
+    /// (by the function that wrote it, and by this) is mailed once: the
+    /// consumer claims its event id.
     pub async fn resend_account_events(&self) -> Result<crate::payments::Resent, Error> {
         let before = Timestamp::now().plus_seconds(-self.grace_seconds);
         let mut resent = crate::payments::Resent::default();
-        for event in self.users.unsent_events(before, RESEND_BATCH).await? {
-            let sent = match self.queue.send(&event.body).await {
-                Ok(()) => self.users.event_sent(&event.id).await,
-                Err(error) => Err(error),
-            };
-            match sent {
-                Ok(()) => resent.sent += 1,
-                Err(error) => {
-                    resent.failed += 1;
-                    tracing::warn!(
-                        event = event.id,
-                        error = crate::error::chain(&error),
-                        "an account event stays in the outbox"
-                    );
+        for outbox in [self.users.outbox(), self.orders.outbox()] {
+            for event in outbox.unsent(before, RESEND_BATCH).await? {
+                let sent = match self.queue.send(&event.body).await {
+                    Ok(()) => outbox.sent(&event.id).await,
+                    Err(error) => Err(error),
+                };
+                match sent {
+                    Ok(()) => resent.sent += 1,
+                    Err(error) => {
+                        resent.failed += 1;
+                        tracing::warn!(
+                            event = event.id,
+                            error = crate::error::chain(&error),
+                            "an event stays in the outbox"
+                        );
+                    }
                 }
             }
         }

@@ -6,7 +6,6 @@ use crate::auth::{OpaqueToken, PasswordHasher, RefreshToken, TokenSigner};
 use crate::aws::users_table::{Admission, ChangeEmailError, CreateUserError, Outboxed};
 use crate::aws::{EventQueue, UsersTable};
 use crate::domain::Email;
-use crate::domain::payment::Envelope;
 use crate::domain::throttle::{
     LoginThrottle, RESETS_PER_ADDRESS, RateLimit, Subject, VERIFICATION_RESENDS,
 };
@@ -528,18 +527,7 @@ impl Accounts {
 /// An account event, encoded for the queue (and the outbox). Its id is a
 /// ULID of `now`, which orders the outbox by time.
 fn event<T: serde::Serialize>(kind: &str, data: T, now: Timestamp) -> Result<Outboxed, Error> {
-    let envelope = Envelope {
-        kind: kind.to_owned(),
-        id: ulid::Ulid::new().to_string(),
-        time: now,
-        data,
-    };
-    let body =
-        serde_json::to_string(&envelope).map_err(Error::internal("encoding an account event"))?;
-    Ok(Outboxed {
-        id: envelope.id,
-        body,
-    })
+    Outboxed::new(kind, now, data)
 }
 
 /// An account event about `user` that mails its address.

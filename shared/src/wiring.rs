@@ -303,6 +303,25 @@ impl OrdersApi {
     }
 }
 
+/// Shipping and delivery (admin): the orders table and the events queue.
+pub struct FulfilmentApi {
+    pub fulfilments: crate::fulfilment::Fulfilments,
+    pub verifier: TokenVerifier,
+}
+
+impl FulfilmentApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let sdk = sdk_config()?;
+        Ok(Self {
+            fulfilments: crate::fulfilment::Fulfilments {
+                orders: OrdersTable::new(dynamodb(&sdk), required(ORDERS_TABLE)?),
+                queue: event_queue(&sdk)?,
+            },
+            verifier: verifier()?,
+        })
+    }
+}
+
 /// The provider `PAYMENT_PROVIDER` names; only the simulator is built in,
 /// keeping its charges in the payments table.
 fn provider(client: &aws_sdk_dynamodb::Client) -> Result<Simulator, ConfigError> {
@@ -398,6 +417,7 @@ impl ResendPaymentEvents {
         Ok(Self {
             payments: PaymentsTable::new(client.clone(), required(PAYMENTS_TABLE)?),
             users: users_table(&sdk)?,
+            orders: OrdersTable::new(client.clone(), required(ORDERS_TABLE)?),
             queue: event_queue(&sdk)?,
             provider: provider(&client)?,
             grace_seconds: number_or(PAYMENT_EVENT_GRACE_SECONDS, 60)? as i64,

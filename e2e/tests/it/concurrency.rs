@@ -450,3 +450,79 @@ async fn twenty_concurrent_cancels_of_one_order_give_the_stock_back_once() {
     }
     assert_eq!(stock_of(&product).await, 10, "stock given back once");
 }
+
+/// Thirty ships and thirty deliveries of one paid order at once: one ship
+/// wins (every other is told the status it met), the deliveries that come
+/// after it have one winner too, and the buyer gets one shipping mail.
+#[tokio::test]
+async fn racing_ships_and_deliveries_of_one_order_have_one_winner_each() {
+    let admin = admin_token().await;
+    let product = new_product(&admin, 5, 700).await;
+    let (name, user) = register().await;
+    let token = login(&name).await;
+    let email = user["email"].as_str().unwrap().to_owned();
+    let id = place_order(&token, &product, 1).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        pay(&token, &id, "pm_card_visa", Some(&unique("r-")))
+            .await
+            .status,
+        201
+    );
+    let body = json!({"carrier": "UPS", "tracking_number": "1Z999AA10123456784"});
+    let (admin, id) = (&admin, &id);
+    let answers = race((0..60).map(|i| {
+        let body = body.clone();
+        async move {
+            let (path, body) = if i % 2 == 0 {
+                (format!("/orders/{id}/ship"), Some(body))
+            } else {
+                (format!("/orders/{id}/deliver"), None)
+            };
+            (
+                i % 2 == 0,
+                call("POST", &path, Some(admin), body.as_ref()).await,
+            )
+        }
+    }))
+    .await;
+    let won = |ship: bool| {
+        answers
+            .iter()
+            .filter(|(s, a)| *s == ship && a.status == 200)
+            .count()
+    };
+    assert_eq!(won(true), 1, "one ship");
+    assert!(won(false) <= 1, "at most one delivery");
+    for (_, answer) in answers.iter().filter(|(_, a)| a.status != 200) {
+        assert_eq!(
+            (answer.status, answer.code()),
+            (409, "invalid_order_state"),
+            "{}",
+            answer.text
+        );
+        assert!(
+            answer.body["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("The order is "),
+            "{}",
+            answer.text
+        );
+    }
+    let now = get(&format!("/orders/{id}"), Some(&token)).await;
+    let status = if won(false) == 1 {
+        "delivered"
+    } else {
+        "shipped"
+    };
+    assert_eq!(now.body["status"], status);
+    assert_eq!(
+        wait_for_mails_about(&email, "has shipped", 1).await.len(),
+        1
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(mails_about(&email, "has shipped").await.len(), 1);
+}

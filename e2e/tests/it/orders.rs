@@ -293,3 +293,269 @@ async fn a_sixth_unpaid_order_is_refused_until_one_is_paid() {
     assert_eq!(again.status, 201, "{}", again.text);
     assert_eq!(stock(&id).await, 14);
 }
+
+/// Ids of the first page of `GET /admin/orders` with `query`.
+async fn queue(admin: &str, query: &str) -> Vec<String> {
+    let page = get(&format!("/admin/orders?limit=100{query}"), Some(admin)).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    page.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|o| o["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_admin_queue_lists_each_order_under_its_current_status_newest_first() {
+    let admin = admin_token().await;
+    let product = new_product(&admin, 10, 800).await;
+    let token = customer().await;
+    let first = place_order(&token, &product, 1).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = place_order(&token, &product, 1).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pending = queue(&admin, "&status=pending_payment").await;
+    let at = |list: &[String], id: &str| list.iter().position(|x| x == id);
+    assert!(
+        at(&pending, &second) < at(&pending, &first) && at(&pending, &first).is_some(),
+        "newest first"
+    );
+
+    assert_eq!(
+        pay(&token, &first, "pm_card_visa", Some(&unique("q-")))
+            .await
+            .status,
+        201
+    );
+    let cancelled = call(
+        "POST",
+        &format!("/orders/{second}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(cancelled.status, 200);
+    let paid = queue(&admin, "&status=paid").await;
+    assert!(paid.contains(&first) && !paid.contains(&second));
+    assert!(queue(&admin, "&status=cancelled").await.contains(&second));
+    let pending = queue(&admin, "&status=pending_payment").await;
+    assert!(!pending.contains(&first) && !pending.contains(&second));
+    let all = queue(&admin, "").await;
+    assert!(at(&all, &second) < at(&all, &first) && at(&all, &first).is_some());
+
+    // Pages: a cursor goes on where the page ended, for its own filter only.
+    let third = place_order(&token, &product, 1).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/orders/{third}/cancel"),
+            Some(&token),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let one = get("/admin/orders?limit=1&status=cancelled", Some(&admin)).await;
+    let cursor = urlencode(
+        one.body["next_cursor"]
+            .as_str()
+            .expect("two cancelled orders at least"),
+    );
+    let next = get(
+        &format!("/admin/orders?limit=1&status=cancelled&cursor={cursor}"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(next.status, 200);
+    assert_ne!(next.body["items"][0]["id"], one.body["items"][0]["id"]);
+    assert!(next.body["items"][0]["id"].as_str() < one.body["items"][0]["id"].as_str());
+    let other = get(
+        &format!("/admin/orders?limit=1&status=paid&cursor={cursor}"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!((other.status, other.code()), (400, "invalid_cursor"));
+
+    let bad = get("/admin/orders?status=lost", Some(&admin)).await;
+    assert_eq!((bad.status, bad.code()), (422, "validation_failed"));
+    assert_eq!(bad.body["errors"][0]["field"], "status");
+    assert_eq!(get("/admin/orders", Some(&token)).await.status, 403);
+    assert_eq!(get("/admin/orders", None).await.status, 401);
+}
+
+/// A buyer's paid order: the buyer's token and e-mail address, and the order id.
+async fn paid_order(admin: &str) -> (String, String, String) {
+    let product = new_product(admin, 10, 900).await;
+    let (name, user) = register().await;
+    let token = login(&name).await;
+    let id = place_order(&token, &product, 1).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        pay(&token, &id, "pm_card_visa", Some(&unique("s-")))
+            .await
+            .status,
+        201
+    );
+    (token, user["email"].as_str().unwrap().to_owned(), id)
+}
+
+const SHIPMENT: &str = r#"{"carrier": "DHL", "tracking_number": "JD0146 0000 6281", "tracking_url": "https://www.dhl.com/track?id=JD0146"}"#;
+
+#[tokio::test]
+async fn an_admin_ships_and_delivers_a_paid_order_and_the_buyer_is_mailed_once() {
+    let admin = admin_token().await;
+    let (token, email, id) = paid_order(&admin).await;
+    let shipment: Value = serde_json::from_str(SHIPMENT).unwrap();
+    let shipped = call(
+        "POST",
+        &format!("/orders/{id}/ship"),
+        Some(&admin),
+        Some(&shipment),
+    )
+    .await;
+    assert_eq!(shipped.status, 200, "{}", shipped.text);
+    assert_eq!(shipped.body["status"], "shipped");
+    assert_eq!(
+        shipped.body["fulfilment"]["tracking_number"],
+        "JD0146 0000 6281"
+    );
+    assert!(shipped.body["fulfilment"]["delivered_at"].is_null());
+    let seen = get(&format!("/orders/{id}"), Some(&token)).await;
+    assert_eq!(seen.body["fulfilment"], shipped.body["fulfilment"]);
+
+    let mails = wait_for_mails_about(&email, "has shipped", 1).await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("JD0146 0000 6281"),
+        "{}",
+        mails[0]
+    );
+
+    let again = call(
+        "POST",
+        &format!("/orders/{id}/ship"),
+        Some(&admin),
+        Some(&shipment),
+    )
+    .await;
+    assert_eq!((again.status, again.code()), (409, "invalid_order_state"));
+    assert!(
+        again.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("The order is shipped."),
+        "{}",
+        again.text
+    );
+
+    let delivered = call("POST", &format!("/orders/{id}/deliver"), Some(&admin), None).await;
+    assert_eq!(delivered.status, 200, "{}", delivered.text);
+    assert_eq!(delivered.body["status"], "delivered");
+    assert!(delivered.body["fulfilment"]["delivered_at"].is_string());
+    assert_eq!(delivered.body["fulfilment"]["carrier"], "DHL");
+    let twice = call("POST", &format!("/orders/{id}/deliver"), Some(&admin), None).await;
+    assert_eq!((twice.status, twice.code()), (409, "invalid_order_state"));
+    let cancel = call("POST", &format!("/orders/{id}/cancel"), Some(&token), None).await;
+    assert_eq!(cancel.status, 409);
+    assert!(queue(&admin, "&status=delivered").await.contains(&id));
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        mails_about(&email, "has shipped").await.len(),
+        1,
+        "one mail"
+    );
+}
+
+#[tokio::test]
+async fn shipping_needs_a_paid_order_an_admin_and_a_good_body() {
+    let admin = admin_token().await;
+    let shipment: Value = serde_json::from_str(SHIPMENT).unwrap();
+    let product = new_product(&admin, 10, 900).await;
+    let token = customer().await;
+    let pending = place_order(&token, &product, 1).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let early = call(
+        "POST",
+        &format!("/orders/{pending}/ship"),
+        Some(&admin),
+        Some(&shipment),
+    )
+    .await;
+    assert_eq!((early.status, early.code()), (409, "invalid_order_state"));
+    assert_eq!(
+        early.body["detail"],
+        "The order is pending payment. Only a paid order can be shipped."
+    );
+    let deliver = call(
+        "POST",
+        &format!("/orders/{pending}/deliver"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(deliver.status, 409);
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/orders/{pending}/ship"),
+            Some(&token),
+            Some(&shipment)
+        )
+        .await
+        .status,
+        403
+    );
+    let unknown = call(
+        "POST",
+        "/orders/01KDVDNA000000000000000000/ship",
+        Some(&admin),
+        Some(&shipment),
+    )
+    .await;
+    assert_eq!((unknown.status, unknown.code()), (404, "order_not_found"));
+    let (_, _, paid) = paid_order(&admin).await;
+    let bad = call(
+        "POST",
+        &format!("/orders/{paid}/ship"),
+        Some(&admin),
+        Some(&json!({"carrier": " ", "tracking_number": "x\u{7}", "tracking_url": "javascript:alert(1)", "extra": 1})),
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (422, "validation_failed"),
+        "{}",
+        bad.text
+    );
+    let mut fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["carrier", "extra", "tracking_number", "tracking_url"]
+    );
+    // Nothing changed: the order still ships.
+    let order = get(&format!("/orders/{paid}"), Some(&admin)).await;
+    assert_eq!(order.body["status"], "paid");
+    assert!(order.body["fulfilment"].is_null());
+}

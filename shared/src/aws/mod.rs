@@ -6,6 +6,7 @@ pub mod idempotency_records;
 pub mod mailer;
 pub mod notifications_table;
 pub mod orders_table;
+pub mod outbox;
 pub mod payments_table;
 pub mod products_table;
 pub mod queue;

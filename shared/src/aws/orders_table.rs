@@ -3,13 +3,16 @@
 //! newest first. `PendingByExpiry` (`gsi2pk = PENDING#<shard>`,
 //! `gsi2sk = <expires_at>#<id>`) holds only pending orders: leaving
 //! `pending_payment` removes the keys, so the sweeper reads nothing else.
+//! `ByStatus` (`gsi3pk = STATUS#<status>`, `gsi3sk = <order id>`) is the
+//! admin's queue: every write that changes an order's status moves its
+//! `gsi3pk` in the same update.
 //! `OPEN#<user>` counts the user's orders pending payment: every write that
 //! opens or closes one moves it in the same transaction.
 
 use crate::Error;
 use crate::cursor::Position;
 use crate::domain::order::MAX_OPEN_ORDERS;
-use crate::domain::{Order, OrderId, OrderStatus, Timestamp, UserId};
+use crate::domain::{Fulfilment, Order, OrderId, OrderStatus, Timestamp, UserId};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
@@ -21,6 +24,7 @@ type Item = HashMap<String, AttributeValue>;
 
 pub const USER_INDEX: &str = "ByUser";
 pub const PENDING_INDEX: &str = "PendingByExpiry";
+pub const STATUS_INDEX: &str = "ByStatus";
 /// Pending orders spread over this many index partitions, so a burst of
 /// orders does not make one hot key.
 pub const PENDING_SHARDS: u32 = 4;
@@ -43,6 +47,15 @@ struct OrderItem {
     gsi2pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gsi2sk: Option<String>,
+    // Absent on orders stored before the index existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi3pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi3sk: Option<String>,
+}
+
+fn status_key(status: OrderStatus) -> String {
+    format!("STATUS#{}", status.as_str())
 }
 
 const SK: &str = "ORDER";
@@ -104,6 +117,8 @@ impl OrdersTable {
             gsi1sk: order.id.to_string(),
             gsi2pk: Some(format!("PENDING#{}", shard(&order.id))),
             gsi2sk: Some(format!("{}#{}", order.expires_at, order.id)),
+            gsi3pk: Some(status_key(order.status)),
+            gsi3sk: Some(order.id.to_string()),
         };
         super::put_new(&self.table, &stored)
     }
@@ -152,10 +167,15 @@ impl OrdersTable {
         let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(id)))
-            .update_expression("SET #status = :to, updated_at = :now REMOVE gsi2pk, gsi2sk")
+            .update_expression(
+                "SET #status = :to, updated_at = :now, gsi3pk = :queue, gsi3sk = :id \
+                 REMOVE gsi2pk, gsi2sk",
+            )
+            .expression_attribute_values(":id", s(id.as_str()))
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":pending", s(OrderStatus::PendingPayment.as_str()))
             .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":queue", s(status_key(to)))
             .expression_attribute_values(":now", s(now.to_string()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         if let Some(owner) = owner {
@@ -185,7 +205,12 @@ impl OrdersTable {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(id)))
-            .update_expression("SET #status = :paid, payment_id = :payment, updated_at = :now REMOVE gsi2pk, gsi2sk")
+            .update_expression(
+                "SET #status = :paid, payment_id = :payment, updated_at = :now, \
+                 gsi3pk = :queue, gsi3sk = :id REMOVE gsi2pk, gsi2sk",
+            )
+            .expression_attribute_values(":queue", s(status_key(OrderStatus::Paid)))
+            .expression_attribute_values(":id", s(id.as_str()))
             .condition_expression("#status = :pending AND user_id = :owner AND expires_at > :now")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":paid", s(OrderStatus::Paid.as_str()))
@@ -230,6 +255,148 @@ impl OrdersTable {
         .await?;
         let orders = items.into_iter().map(decode).collect::<Result<_, _>>()?;
         Ok((orders, next))
+    }
+
+    /// The outbox of the orders' events (`order.shipped`).
+    pub fn outbox(&self) -> super::outbox::Outbox {
+        super::outbox::Outbox::new(self.client.clone(), &self.table)
+    }
+
+    /// Ships a paid order with `fulfilment`, and puts `event` in the
+    /// outbox, in one transaction conditional on the status: `Ok(None)`
+    /// (with the order as it was, if stored) when it is not `paid`.
+    pub async fn ship(
+        &self,
+        id: &OrderId,
+        fulfilment: &Fulfilment,
+        event: &super::outbox::Outboxed,
+        now: Timestamp,
+    ) -> Result<Result<(), Option<Order>>, Error> {
+        let fulfilment = serde_dynamo::to_attribute_value(fulfilment)
+            .map_err(Error::internal("encoding a fulfilment"))?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression(
+                "SET #status = :shipped, fulfilment = :f, updated_at = :now, gsi3pk = :queue, gsi3sk = :id",
+            )
+            .condition_expression("#status = :paid")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":shipped", s(OrderStatus::Shipped.as_str()))
+            .expression_attribute_values(":paid", s(OrderStatus::Paid.as_str()))
+            .expression_attribute_values(":f", fulfilment)
+            .expression_attribute_values(":now", s(now.to_string()))
+            .expression_attribute_values(":queue", s(status_key(OrderStatus::Shipped)))
+            .expression_attribute_values(":id", s(id.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(Error::internal("building an order update"))?;
+        let mut transaction = super::transact::Transaction::default();
+        transaction
+            .add("order", TransactWriteItem::builder().update(update).build())
+            .add("event", self.outbox().put(event)?);
+        match transaction
+            .run(&self.client, None, &super::transact::RetryPolicy::default())
+            .await
+        {
+            Ok(()) => Ok(Ok(())),
+            Err(super::transact::TransactionError::Cancelled(c))
+                if c.condition_failed(&"order") =>
+            {
+                let stored = c
+                    .failed_conditions()
+                    .find(|(name, _)| **name == "order")
+                    .and_then(|(_, item)| item.cloned())
+                    .map(decode)
+                    .transpose()?;
+                Ok(Err(stored))
+            }
+            Err(e) => Err(Error::internal("shipping an order")(e)),
+        }
+    }
+
+    /// Marks a shipped order delivered at `now`: the order as it is then,
+    /// or `Err` with the order as it was (if stored) when it is not shipped.
+    pub async fn deliver(
+        &self,
+        id: &OrderId,
+        now: Timestamp,
+    ) -> Result<Result<Order, Option<Order>>, Error> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression(
+                "SET #status = :delivered, fulfilment.delivered_at = :now, updated_at = :now, \
+                 gsi3pk = :queue, gsi3sk = :id",
+            )
+            .condition_expression("#status = :shipped")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":delivered", s(OrderStatus::Delivered.as_str()))
+            .expression_attribute_values(":shipped", s(OrderStatus::Shipped.as_str()))
+            .expression_attribute_values(":now", s(now.to_string()))
+            .expression_attribute_values(":queue", s(status_key(OrderStatus::Delivered)))
+            .expression_attribute_values(":id", s(id.as_str()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out
+                .attributes
+                .map(decode)
+                .ok_or_else(|| Error::internal("delivering an order")("no order returned"))?
+                .map(Ok),
+            Err(err) => match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    Ok(Err(failed.item().cloned().map(decode).transpose()?))
+                }
+                _ => Err(Error::internal("delivering an order")(err)),
+            },
+        }
+    }
+
+    /// A page of the orders in `statuses` whose id comes before `before`
+    /// (all when `None`), newest first, and whether more follow. Each
+    /// status is one partition of `ByStatus`, sorted by id (time-ordered),
+    /// so one bound pages through them all: each is read for one more than
+    /// the page, the reads are merged, and more follow exactly when the
+    /// merge holds more than the page.
+    pub async fn list_by_status(
+        &self,
+        statuses: &[OrderStatus],
+        limit: usize,
+        before: Option<&OrderId>,
+    ) -> Result<(Vec<Order>, bool), Error> {
+        let reads = statuses.iter().map(|status| {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(STATUS_INDEX)
+                .scan_index_forward(false)
+                .limit(limit as i32 + 1)
+                .expression_attribute_values(":queue", s(status_key(*status)));
+            query = match before {
+                Some(id) => query
+                    .key_condition_expression("gsi3pk = :queue AND gsi3sk < :before")
+                    .expression_attribute_values(":before", s(id.as_str())),
+                None => query.key_condition_expression("gsi3pk = :queue"),
+            };
+            query.send()
+        });
+        let mut orders = Vec::new();
+        for read in futures::future::join_all(reads).await {
+            let out = read.map_err(Error::internal("listing orders by status"))?;
+            for item in out.items.unwrap_or_default() {
+                orders.push(decode(item)?);
+            }
+        }
+        orders.sort_by(|a, b| b.id.as_str().cmp(a.id.as_str()));
+        let more = orders.len() > limit;
+        orders.truncate(limit);
+        Ok((orders, more))
     }
 
     /// One page of the pending orders of `shard` whose `expires_at` is at or

@@ -18,7 +18,10 @@ pub mod user;
 pub use clock::Timestamp;
 pub use id::{AddressId, OrderId, PaymentId, ProductId, UserId};
 pub use money::Cents;
-pub use order::{LineRequest, Order, OrderLine, OrderRequest, OrderStatus, Quantity};
+pub use order::{
+    Carrier, Fulfilment, LineRequest, Order, OrderLine, OrderRequest, OrderStatus, Quantity,
+    TrackingNumber, TrackingUrl,
+};
 pub use product::{
     Category, Currency, Description, NewProduct, PriceCents, Product, ProductName, ProductPatch,
     Stock, StockChange, StockDelta, Version,

@@ -80,6 +80,8 @@ impl OrderRequest {
 pub enum OrderStatus {
     PendingPayment,
     Paid,
+    Shipped,
+    Delivered,
     Cancelled,
     Expired,
 }
@@ -89,15 +91,96 @@ impl OrderStatus {
         match self {
             Self::PendingPayment => "pending_payment",
             Self::Paid => "paid",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
             Self::Cancelled => "cancelled",
             Self::Expired => "expired",
         }
+    }
+
+    pub const ALL: [Self; 6] = [
+        Self::PendingPayment,
+        Self::Paid,
+        Self::Shipped,
+        Self::Delivered,
+        Self::Cancelled,
+        Self::Expired,
+    ];
+
+    /// A status by its name, as `?status=` names it.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     /// Only a pending order can be paid, cancelled or expire.
     pub fn is_open(&self) -> bool {
         matches!(self, Self::PendingPayment)
     }
+}
+
+/// The parcel service an order left with, as the admin names it: 1 to 50
+/// characters, no control characters, not blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carrier(String);
+newtype!(text Carrier);
+
+impl Carrier {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        printable(text, 50).map(|t| Self(t.to_owned()))
+    }
+}
+
+/// The carrier's number for the parcel: 1 to 100 characters, no control
+/// characters, not blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingNumber(String);
+newtype!(text TrackingNumber);
+
+impl TrackingNumber {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        printable(text, 100).map(|t| Self(t.to_owned()))
+    }
+}
+
+/// Where the buyer follows the parcel: an `https://` URL of at most 500
+/// visible ASCII characters (so it can never be a `javascript:` link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingUrl(String);
+newtype!(text TrackingUrl);
+
+impl TrackingUrl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let host = text.strip_prefix("https://").unwrap_or_default();
+        if text.len() > 500
+            || host.is_empty()
+            || host.starts_with('/')
+            || !text.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err("must be an https:// URL of at most 500 characters".into());
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
+fn printable(text: &str, max: usize) -> Result<&str, String> {
+    let count = text.chars().count();
+    if count == 0 || count > max || text.trim().is_empty() || text.chars().any(char::is_control) {
+        return Err(format!(
+            "must be 1 to {max} characters, not blank, without control characters"
+        ));
+    }
+    Ok(text)
+}
+
+/// How an order reached the buyer: set when it ships, completed when it is
+/// delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fulfilment {
+    pub carrier: Carrier,
+    pub tracking_number: TrackingNumber,
+    pub tracking_url: Option<TrackingUrl>,
+    pub shipped_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +204,9 @@ pub struct Order {
     pub expires_at: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// `null` until the order ships; absent on orders stored before.
+    #[serde(default)]
+    pub fulfilment: Option<Fulfilment>,
 }
 
 /// Why a request cannot be priced: the products that are missing or archived.
@@ -167,6 +253,7 @@ impl Order {
             expires_at: now.plus_seconds(expires_after_seconds),
             created_at: now,
             updated_at: now,
+            fulfilment: None,
         })
     }
 }
@@ -291,5 +378,26 @@ mod tests {
             serde_json::to_value(OrderStatus::PendingPayment).unwrap(),
             "pending_payment"
         );
+    }
+
+    #[test]
+    fn fulfilment_values() {
+        assert!(Carrier::parse("DHL Express").is_ok());
+        assert!(TrackingNumber::parse("1Z 999 AA1 0123456784").is_ok());
+        for bad in ["", "   ", "tab\tinside", &"c".repeat(51)] {
+            assert!(Carrier::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(TrackingNumber::parse(&"n".repeat(101)).is_err());
+        assert!(TrackingUrl::parse("https://track.example/1Z999").is_ok());
+        for bad in [
+            "http://track.example",
+            "javascript:alert(1)",
+            "https://",
+            "https:///path",
+            "https://a b",
+            &format!("https://{}", "a".repeat(500)),
+        ] {
+            assert!(TrackingUrl::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -39,6 +39,7 @@ authenticates!(
     crate::wiring::AccountApi,
     crate::wiring::CatalogApi,
     crate::wiring::OrdersApi,
+    crate::wiring::FulfilmentApi,
     crate::wiring::PaymentsApi,
     crate::wiring::NotificationsApi
 );

@@ -1,12 +1,16 @@
 //! `POST /orders`, `GET /orders`, `GET /orders/{id}`, `POST /orders/{id}/cancel`.
 
 use super::idempotent::{Keyed, idempotent};
-use super::list::{PageQuery, page_response};
-use super::{Caller, FromRequest, JsonBody, json, path_id, with_location};
+use super::list::{PageQuery, page_response, query};
+use super::{Admin, Caller, FromRequest, JsonBody, json, path_id, with_location};
 use crate::cursor::Scope;
-use crate::domain::{LineRequest, Order, OrderId, OrderRequest, ProductId, Quantity};
+use crate::domain::{
+    Carrier, LineRequest, Order, OrderId, OrderRequest, OrderStatus, ProductId, Quantity,
+    TrackingNumber, TrackingUrl,
+};
+use crate::fulfilment::Shipment;
 use crate::users;
-use crate::wiring::{Idempotent, Listing, OrdersApi};
+use crate::wiring::{FulfilmentApi, Idempotent, Listing, OrdersApi};
 use crate::{Error, FieldError};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -157,6 +161,39 @@ pub async fn list(
     page_response(&orders, next, &api.cursors, &scope)
 }
 
+/// The `?status=` filter of `GET /admin/orders`.
+pub struct StatusFilter(pub Option<OrderStatus>);
+
+impl<S> FromRequest<S> for StatusFilter {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        match query(req, "status") {
+            None => Ok(Self(None)),
+            Some(text) => OrderStatus::parse(&text)
+                .map(|s| Self(Some(s)))
+                .ok_or_else(|| {
+                    let names: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+                    Error::validation("status", format!("must be one of {}", names.join(", ")))
+                }),
+        }
+    }
+}
+
+/// `GET /admin/orders`: every order, or those in one status, newest first.
+pub async fn admin_list(
+    api: &Listing<OrdersApi>,
+    (_, StatusFilter(status), page): (Admin, StatusFilter, PageQuery),
+) -> Result<Response<Body>, Error> {
+    let filters: Vec<(&str, &str)> = status.iter().map(|s| ("status", s.as_str())).collect();
+    let scope = Scope {
+        route: "GET /admin/orders",
+        filters: &filters,
+        caller: None,
+    };
+    let start = page.start(&api.cursors, &scope)?;
+    let (orders, next) = api.orders.list_all(status, page.limit, start).await?;
+    page_response(&orders, next, &api.cursors, &scope)
+}
+
 /// `GET /orders/{id}`: the caller's own, or any for an admin.
 pub async fn get(
     api: &OrdersApi,
@@ -172,6 +209,37 @@ pub async fn cancel(
     (caller, id): (Caller, OrderId),
 ) -> Result<Response<Body>, Error> {
     json(StatusCode::OK, &api.orders.cancel(caller.id(), &id).await?)
+}
+
+impl<S> FromRequest<S> for Shipment {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        let carrier = body.required("carrier", Carrier::parse);
+        let tracking_number = body.required("tracking_number", TrackingNumber::parse);
+        let tracking_url = body.optional("tracking_url", TrackingUrl::parse);
+        let (carrier, tracking_number) = body.finish_with(carrier.zip(tracking_number))?;
+        Ok(Shipment {
+            carrier,
+            tracking_number,
+            tracking_url,
+        })
+    }
+}
+
+/// `POST /orders/{id}/ship` (admin): from `paid` only; mails the buyer.
+pub async fn ship(
+    api: &FulfilmentApi,
+    (_, id, shipment): (Admin, OrderId, Shipment),
+) -> Result<Response<Body>, Error> {
+    json(StatusCode::OK, &api.fulfilments.ship(&id, shipment).await?)
+}
+
+/// `POST /orders/{id}/deliver` (admin): from `shipped` only.
+pub async fn deliver(
+    api: &FulfilmentApi,
+    (_, id): (Admin, OrderId),
+) -> Result<Response<Body>, Error> {
+    json(StatusCode::OK, &api.fulfilments.deliver(&id).await?)
 }
 
 #[cfg(test)]

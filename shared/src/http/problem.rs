@@ -185,10 +185,16 @@ impl From<&Error> for Problem {
                 "order_not_found",
                 "No order of yours has this id.",
             ),
-            Error::InvalidOrderState => Problem::new(
+            Error::InvalidOrderState { status, allowed } => Problem::new(
                 S::CONFLICT,
                 "invalid_order_state",
-                "Only an order that is pending payment can be cancelled.",
+                match status {
+                    Some(status) => format!(
+                        "The order is {}. {allowed}",
+                        status.as_str().replace('_', " ")
+                    ),
+                    None => format!("The order changed meanwhile. {allowed}"),
+                },
             ),
             Error::IdempotencyInProgress => Problem::new(
                 S::CONFLICT,
@@ -341,7 +347,14 @@ mod tests {
                 "unknown_product",
             ),
             (Error::OrderNotFound, 404, "order_not_found"),
-            (Error::InvalidOrderState, 409, "invalid_order_state"),
+            (
+                Error::InvalidOrderState {
+                    status: None,
+                    allowed: "",
+                },
+                409,
+                "invalid_order_state",
+            ),
             (Error::IdempotencyInProgress, 409, "idempotency_in_progress"),
             (
                 Error::IdempotencyKeyMismatch,

@@ -144,7 +144,7 @@ async fn cancel_gives_stock_back_once_and_only_for_the_owner() {
     assert_eq!(stock(&o, &p.id).await, 4);
     assert!(matches!(
         o.cancel(&user, &order.id).await,
-        Err(Error::InvalidOrderState)
+        Err(Error::InvalidOrderState { .. })
     ));
     assert_eq!(stock(&o, &p.id).await, 4);
     assert_eq!(
@@ -215,7 +215,7 @@ async fn due_orders_expire_and_give_their_stock_back() {
     assert_eq!(stock(&o, &p.id).await, 3);
     assert!(matches!(
         o.cancel(&user, &order.id).await,
-        Err(Error::InvalidOrderState)
+        Err(Error::InvalidOrderState { .. })
     ));
     o.expire_due(Timestamp::now(), soon()).await.unwrap();
     assert_eq!(stock(&o, &p.id).await, 3);
@@ -379,7 +379,7 @@ async fn cancel_racing_expiry_has_exactly_one_winner() {
                 cancelled += 1;
                 assert_eq!(now.status, OrderStatus::Cancelled);
             }
-            Err(Error::InvalidOrderState) => assert_eq!(now.status, OrderStatus::Expired),
+            Err(Error::InvalidOrderState { .. }) => assert_eq!(now.status, OrderStatus::Expired),
             Err(other) => panic!("{other:?}"),
         }
     }
@@ -549,4 +549,71 @@ async fn an_abandoned_claim_expires_after_its_lock() {
             .unwrap(),
         Begin::Proceed(_)
     ));
+}
+
+/// The admin's queue over its own table: each status a partition, merged
+/// newest first, paged by the last id shown, "more" exactly when more exist.
+#[tokio::test]
+async fn the_admin_queue_pages_each_status_and_all_of_them_newest_first() {
+    let mut o = orders(600).await;
+    o.orders = shared::aws::OrdersTable::new(
+        o.orders.client().clone(),
+        common::copy_table(&env("ORDERS_TABLE")).await,
+    );
+    let p = product(&o, 10).await;
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        let user = UserId::generate();
+        let order = o
+            .create(&user, &request(&[(&p.id, 1)]), None)
+            .await
+            .unwrap();
+        placed.push((user, order.id));
+    }
+    // Oldest first in `placed`; cancel the second and the fourth.
+    for i in [1, 3] {
+        o.cancel(&placed[i].0, &placed[i].1).await.unwrap();
+    }
+    let ids = |orders: &[Order]| orders.iter().map(|o| o.id.clone()).collect::<Vec<_>>();
+    let id = |i: usize| placed[i].1.clone();
+
+    let (pending, next) = o
+        .list_all(Some(OrderStatus::PendingPayment), 10, None)
+        .await
+        .unwrap();
+    assert_eq!((ids(&pending), next), (vec![id(4), id(2), id(0)], None));
+    let (cancelled, _) = o
+        .list_all(Some(OrderStatus::Cancelled), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&cancelled), vec![id(3), id(1)]);
+    assert!(
+        o.list_all(Some(OrderStatus::Paid), 10, None)
+            .await
+            .unwrap()
+            .0
+            .is_empty()
+    );
+
+    // Every order, two a page: 4 3 | 2 1 | 0, the last page saying it is the last.
+    let mut pages = Vec::new();
+    let mut start = None;
+    loop {
+        let (page, next) = o.list_all(None, 2, start).await.unwrap();
+        pages.push(ids(&page));
+        match next {
+            Some(position) => start = Some(position),
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages,
+        vec![vec![id(4), id(3)], vec![id(2), id(1)], vec![id(0)]]
+    );
+    // Exactly a page left: no empty page after it.
+    let (page, next) = o
+        .list_all(Some(OrderStatus::Cancelled), 2, None)
+        .await
+        .unwrap();
+    assert_eq!((page.len(), next), (2, None));
 }

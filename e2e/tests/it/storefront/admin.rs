@@ -283,3 +283,123 @@ async fn an_admin_archives_a_product_after_confirming_in_the_page() {
     assert!(listed.is_empty(), "the archived product is still listed");
     assert_no_console_errors(&b, "archiving").await;
 }
+
+#[tokio::test]
+async fn an_admin_finds_a_paid_order_in_the_queue_and_opens_it() {
+    let admin = admin_token().await;
+    let product = new_product(&admin, 5, 1200).await;
+    let (token, _) = customer().await;
+    let paid = place_order(&token, &product, 2).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        pay(&token, &paid, "pm_card_visa", Some(&unique("aq-")))
+            .await
+            .status,
+        201
+    );
+    let waiting = place_order(&token, &product, 1).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let b = browser().await;
+    sign_in_admin(&b).await;
+    click(&b, "#orders-admin-link").await;
+    wait_for_text(&b, "h1", "Orders admin").await;
+    // The queue opens on the paid orders waiting to ship, newest first.
+    let row = |id: &str| format!("table.admin-orders tr[data-order-id='{id}']");
+    wait_for_count(&b, &row(&paid), 1).await;
+    assert!(texts(&b, &row(&waiting)).await.is_empty());
+    let said = texts(&b, &row(&paid)).await.join(" ");
+    assert!(
+        said.contains("Paid") && said.contains("2 items") && said.contains("$24.00"),
+        "{said}"
+    );
+    check_page(&b, "admin-orders").await;
+
+    find(&b, "#queue")
+        .await
+        .select_by_value("pending_payment")
+        .await
+        .expect("the filter");
+    click(&b, "#queue-filter button[type=submit]").await;
+    wait_for_count(&b, &row(&waiting), 1).await;
+    assert!(texts(&b, &row(&paid)).await.is_empty());
+
+    click(&b, &format!("{} a", row(&waiting))).await;
+    wait_for_text(&b, "h1", &format!("Order {waiting}")).await;
+}
+
+/// The admin ships a paid order from its page and later marks it
+/// delivered; the buyer's own page shows the carrier, the tracking number
+/// and the link.
+#[tokio::test]
+async fn an_admin_ships_an_order_and_the_buyer_sees_its_tracking() {
+    let admin = admin_token().await;
+    let product = new_product(&admin, 5, 1500).await;
+    let (name, _) = register().await;
+    let token = login(&name).await;
+    let id = place_order(&token, &product, 1).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        pay(&token, &id, "pm_card_visa", Some(&unique("bs-")))
+            .await
+            .status,
+        201
+    );
+
+    let b = browser().await;
+    sign_in_admin(&b).await;
+    open(&b, &format!("/shop/orders/{id}")).await;
+    wait_for_text(&b, "#order-status", "Paid").await;
+    // A link that is not https is refused at its field; nothing ships.
+    fill(&b, "#ship [name=carrier]", "DHL").await;
+    fill(&b, "#ship [name=tracking_number]", "JD0146 0000 6281").await;
+    fill(&b, "#ship [name=tracking_url]", "http://dhl.example/JD0146").await;
+    click(&b, "#ship button[type=submit]").await;
+    wait_for_part(
+        &b,
+        "#ship [data-field=tracking_url] .field-error",
+        "https://",
+    )
+    .await;
+    check_page(&b, "admin-ship-refused").await;
+    fill(
+        &b,
+        "#ship [name=tracking_url]",
+        "https://www.dhl.com/track?id=JD0146",
+    )
+    .await;
+    click(&b, "#ship button[type=submit]").await;
+    wait_for_text(&b, "#order-status", "Shipped").await;
+    wait_for_part(&b, "#tracking-number", "JD0146 0000 6281").await;
+    check_page(&b, "admin-shipped").await;
+    click(&b, "#deliver button[type=submit]").await;
+    wait_for_text(&b, "#order-status", "Delivered").await;
+
+    let buyer = browser().await;
+    open(&buyer, "/").await;
+    sign_in(&buyer, &name, PASSWORD).await;
+    open(&buyer, &format!("/shop/orders/{id}")).await;
+    wait_for_text(&buyer, "#order-status", "Delivered").await;
+    let said = texts(&buyer, "#delivery").await.join(" ");
+    assert!(
+        said.contains("DHL") && said.contains("JD0146 0000 6281"),
+        "{said}"
+    );
+    let link = find(&buyer, "#tracking-link")
+        .await
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(link.as_deref(), Some("https://www.dhl.com/track?id=JD0146"));
+    assert!(
+        texts(&buyer, "#ship, #deliver").await.is_empty(),
+        "no admin controls for a buyer"
+    );
+    check_page(&buyer, "order-delivered").await;
+}
