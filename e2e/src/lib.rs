@@ -311,6 +311,32 @@ pub async fn pay(token: &str, order_id: &str, method: &str, key: Option<&str>) -
     .await
 }
 
+/// A fresh buyer with one paid order of one unit.
+pub struct PaidOrder {
+    pub username: String,
+    pub email: String,
+    pub token: String,
+    pub order_id: String,
+}
+
+/// A new product, a new buyer, and the buyer's paid order of it.
+pub async fn paid_order(admin: &str) -> PaidOrder {
+    let product = new_product(admin, 10, 900).await;
+    let (username, user) = register().await;
+    let token = login(&username).await;
+    let placed = place_order(&token, &product, 1).await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    let order_id = placed.body["id"].as_str().expect("an id").to_owned();
+    let paid = pay(&token, &order_id, "pm_card_visa", None).await;
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    PaidOrder {
+        username,
+        email: user["email"].as_str().expect("an address").to_owned(),
+        token,
+        order_id,
+    }
+}
+
 /// Query-string encoding of one value.
 pub fn urlencode(text: &str) -> String {
     let mut out = String::new();

@@ -457,20 +457,12 @@ async fn twenty_concurrent_cancels_of_one_order_give_the_stock_back_once() {
 #[tokio::test]
 async fn racing_ships_and_deliveries_of_one_order_have_one_winner_each() {
     let admin = admin_token().await;
-    let product = new_product(&admin, 5, 700).await;
-    let (name, user) = register().await;
-    let token = login(&name).await;
-    let email = user["email"].as_str().unwrap().to_owned();
-    let id = place_order(&token, &product, 1).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        pay(&token, &id, "pm_card_visa", Some(&unique("r-")))
-            .await
-            .status,
-        201
-    );
+    let PaidOrder {
+        token,
+        email,
+        order_id: id,
+        ..
+    } = paid_order(&admin).await;
     let body = json!({"carrier": "UPS", "tracking_number": "1Z999AA10123456784"});
     let (admin, id) = (&admin, &id);
     let answers = race((0..60).map(|i| {

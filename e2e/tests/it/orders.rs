@@ -392,30 +392,17 @@ async fn the_admin_queue_lists_each_order_under_its_current_status_newest_first(
     assert_eq!(get("/admin/orders", None).await.status, 401);
 }
 
-/// A buyer's paid order: the buyer's token and e-mail address, and the order id.
-async fn paid_order(admin: &str) -> (String, String, String) {
-    let product = new_product(admin, 10, 900).await;
-    let (name, user) = register().await;
-    let token = login(&name).await;
-    let id = place_order(&token, &product, 1).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        pay(&token, &id, "pm_card_visa", Some(&unique("s-")))
-            .await
-            .status,
-        201
-    );
-    (token, user["email"].as_str().unwrap().to_owned(), id)
-}
-
 const SHIPMENT: &str = r#"{"carrier": "DHL", "tracking_number": "JD0146 0000 6281", "tracking_url": "https://www.dhl.com/track?id=JD0146"}"#;
 
 #[tokio::test]
 async fn an_admin_ships_and_delivers_a_paid_order_and_the_buyer_is_mailed_once() {
     let admin = admin_token().await;
-    let (token, email, id) = paid_order(&admin).await;
+    let PaidOrder {
+        token,
+        email,
+        order_id: id,
+        ..
+    } = paid_order(&admin).await;
     let shipment: Value = serde_json::from_str(SHIPMENT).unwrap();
     let shipped = call(
         "POST",
@@ -529,7 +516,7 @@ async fn shipping_needs_a_paid_order_an_admin_and_a_good_body() {
     )
     .await;
     assert_eq!((unknown.status, unknown.code()), (404, "order_not_found"));
-    let (_, _, paid) = paid_order(&admin).await;
+    let paid = paid_order(&admin).await.order_id;
     let bad = call(
         "POST",
         &format!("/orders/{paid}/ship"),

@@ -338,19 +338,11 @@ async fn an_admin_finds_a_paid_order_in_the_queue_and_opens_it() {
 #[tokio::test]
 async fn an_admin_ships_an_order_and_the_buyer_sees_its_tracking() {
     let admin = admin_token().await;
-    let product = new_product(&admin, 5, 1500).await;
-    let (name, _) = register().await;
-    let token = login(&name).await;
-    let id = place_order(&token, &product, 1).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        pay(&token, &id, "pm_card_visa", Some(&unique("bs-")))
-            .await
-            .status,
-        201
-    );
+    let PaidOrder {
+        username: name,
+        order_id: id,
+        ..
+    } = paid_order(&admin).await;
 
     let b = browser().await;
     sign_in_admin(&b).await;
