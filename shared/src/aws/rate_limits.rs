@@ -2,8 +2,11 @@
 //! item per limited thing (`LIMIT#<name>`), one attribute per slot holding
 //! the Unix second of its last use. A use takes the oldest slot, once it has
 //! left the window, with a write conditioned on the value it read, so
-//! concurrent uses never share a slot. A use that turns out not to count
-//! (a payment that did not decline) is given back.
+//! concurrent uses never share a slot. A use can also be reserved before
+//! its outcome is known (a payment that may decline): it holds its slot,
+//! marked in flight (`f<i>`), until it is confirmed or given back. A use
+//! refused while another is in flight is told to retry in a second, not
+//! when the window frees a slot: the one in flight ends within a moment.
 
 use crate::Error;
 use crate::domain::Timestamp;
@@ -13,6 +16,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
+
+/// How long a reservation counts as in flight: longer than a function runs
+/// (after that, one whose function died counts as a use).
+const IN_FLIGHT_SECONDS: i64 = 60;
 
 /// A slot a use took, to give back if the use does not count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +37,11 @@ pub struct RateLimits {
     client: Client,
     table: String,
     ttl_attribute: &'static str,
+}
+
+/// The in-flight mark of slot `s<i>`: `f<i>`.
+fn flight(slot: &str) -> String {
+    format!("f{}", slot.trim_start_matches('s'))
 }
 
 fn key(name: &str) -> Item {
@@ -56,6 +68,27 @@ impl RateLimits {
         limit: RateLimit,
         now: Timestamp,
     ) -> Result<Result<Taken, u64>, Error> {
+        self.take_or_reserve(name, limit, now, false).await
+    }
+
+    /// Reserves one use whose outcome is not known yet: [`Self::confirm`]
+    /// it once it counts, or [`Self::give_back`] it.
+    pub async fn reserve(
+        &self,
+        name: &str,
+        limit: RateLimit,
+        now: Timestamp,
+    ) -> Result<Result<Taken, u64>, Error> {
+        self.take_or_reserve(name, limit, now, true).await
+    }
+
+    async fn take_or_reserve(
+        &self,
+        name: &str,
+        limit: RateLimit,
+        now: Timestamp,
+        in_flight: bool,
+    ) -> Result<Result<Taken, u64>, Error> {
         let now_s = now.unix_seconds();
         // Each loss to a concurrent use rereads; a use that keeps losing is
         // refused for a second rather than looping.
@@ -80,7 +113,15 @@ impl RateLimits {
                 .collect();
             let slot = match limit.slot(&used, now_s) {
                 Ok(slot) => slot,
-                Err(retry_after) => return Ok(Err(retry_after)),
+                Err(retry_after) => {
+                    let flying = (0..limit.times).any(|i| {
+                        item.get(&format!("f{i}"))
+                            .and_then(|v| v.as_n().ok())
+                            .and_then(|n| n.parse::<i64>().ok())
+                            .is_some_and(|at| at > now_s - IN_FLIGHT_SECONDS)
+                    });
+                    return Ok(Err(if flying { 1 } else { retry_after }));
+                }
             };
             let taken = Taken {
                 name: name.to_owned(),
@@ -93,8 +134,13 @@ impl RateLimits {
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(name)))
-                .update_expression("SET #slot = :now, #ttl = :ttl")
+                .update_expression(if in_flight {
+                    "SET #slot = :now, #flight = :now, #ttl = :ttl"
+                } else {
+                    "SET #slot = :now, #ttl = :ttl REMOVE #flight"
+                })
                 .expression_attribute_names("#slot", &taken.slot)
+                .expression_attribute_names("#flight", flight(&taken.slot))
                 .expression_attribute_names("#ttl", self.ttl_attribute)
                 .expression_attribute_values(":now", AttributeValue::N(now_s.to_string()))
                 .expression_attribute_values(
@@ -114,6 +160,21 @@ impl RateLimits {
         Ok(Err(1))
     }
 
+    /// A reserved use counts: it is no longer in flight.
+    pub async fn confirm(&self, taken: &Taken) -> Result<(), Error> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&taken.name)))
+            .update_expression("REMOVE #flight")
+            .expression_attribute_names("#slot", &taken.slot)
+            .expression_attribute_names("#flight", flight(&taken.slot))
+            .condition_expression("#slot = :taken")
+            .expression_attribute_values(":taken", AttributeValue::N(taken.at.to_string()));
+        super::unless_condition_failed(update.send().await, "confirming a rate limit's use")
+    }
+
     /// Gives a use back: its slot holds what it held before, unless another
     /// use took it meanwhile (it cannot while the use is in the window).
     pub async fn give_back(&self, taken: &Taken) -> Result<(), Error> {
@@ -123,13 +184,14 @@ impl RateLimits {
             .table_name(&self.table)
             .set_key(Some(key(&taken.name)))
             .expression_attribute_names("#slot", &taken.slot)
+            .expression_attribute_names("#flight", flight(&taken.slot))
             .condition_expression("#slot = :taken")
             .expression_attribute_values(":taken", AttributeValue::N(taken.at.to_string()));
         let update = match taken.previous {
             Some(previous) => update
-                .update_expression("SET #slot = :previous")
+                .update_expression("SET #slot = :previous REMOVE #flight")
                 .expression_attribute_values(":previous", AttributeValue::N(previous.to_string())),
-            None => update.update_expression("REMOVE #slot"),
+            None => update.update_expression("REMOVE #slot, #flight"),
         };
         super::unless_condition_failed(update.send().await, "giving back a rate limit's use")
     }

@@ -11,10 +11,12 @@
 //! ([`settle_abandoned`]). A commit whose outcome is unknown is never
 //! refunded: it may have succeeded, and a retry or the sweeper finds out.
 //!
-//! Against card testing, each charge first takes a use of two sliding
+//! Against card testing, each charge first reserves a use of two sliding
 //! limits on declines (per user, per source IP); the use is given back
 //! unless the charge was declined, so only declines count, and a burst of
-//! parallel attempts gets no more declines through than a sequence would.
+//! parallel attempts gets no more declines through than a sequence would
+//! (a sixth attempt while five are in flight waits a second: `429` with
+//! `Retry-After: 1`).
 
 pub mod provider;
 
@@ -89,8 +91,8 @@ impl<P: PaymentProvider> Payments<P> {
         let user_limit = format!("declines#user#{user}");
         let ip_limit = format!("declines#ip#{source_ip}");
         let (by_user, by_ip) = tokio::join!(
-            self.limits.take(&user_limit, DECLINES_PER_USER, now),
-            self.limits.take(&ip_limit, self.declines_per_ip, now),
+            self.limits.reserve(&user_limit, DECLINES_PER_USER, now),
+            self.limits.reserve(&ip_limit, self.declines_per_ip, now),
         );
         let taken = match (by_user?, by_ip?) {
             (Ok(by_user), Ok(by_ip)) => [by_user, by_ip],
@@ -106,17 +108,22 @@ impl<P: PaymentProvider> Payments<P> {
             }
         };
         let charged = self.charge(user, order_id, method, idempotency).await;
-        if !matches!(charged, Ok(Charged::Declined { .. })) {
-            let (a, b) = tokio::join!(
+        let (a, b) = if matches!(charged, Ok(Charged::Declined { .. })) {
+            tokio::join!(
+                self.limits.confirm(&taken[0]),
+                self.limits.confirm(&taken[1])
+            )
+        } else {
+            tokio::join!(
                 self.limits.give_back(&taken[0]),
                 self.limits.give_back(&taken[1])
+            )
+        };
+        if let Err(error) = a.and(b) {
+            tracing::warn!(
+                error = crate::error::chain(&error),
+                "a decline limit's use was not settled; it counts until it leaves the hour"
             );
-            if let Err(error) = a.and(b) {
-                tracing::warn!(
-                    error = crate::error::chain(&error),
-                    "a use of a decline limit was not given back; it counts until it leaves the hour"
-                );
-            }
         }
         charged
     }

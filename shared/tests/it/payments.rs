@@ -312,6 +312,8 @@ async fn a_burst_of_declines_gets_five_through_and_then_every_attempt_waits() {
         .count();
     let waiting = burst.iter().filter(|o| refused(o)).count();
     assert_eq!((declined, waiting), (5, 15), "{burst:?}");
+    // Refused while the five were in flight: a second; after: the hour.
+    assert!(burst.iter().all(|o| !matches!(o, Err(Error::TooManyAttempts { retry_after_secs }) if !(*retry_after_secs == 1 || *retry_after_secs > 3000))), "{burst:?}");
     assert_eq!(
         t.charges().await.len(),
         5,
@@ -367,5 +369,39 @@ async fn declines_from_one_address_count_across_accounts() {
     assert!(matches!(
         a.attempt("pm_card_visa", "198.51.100.8").await,
         Ok(Charged::Paid(_))
+    ));
+}
+
+/// An attempt holds its place while its outcome is unknown, so a sixth at
+/// once waits a second; none of them declining, none of them counts.
+#[tokio::test]
+async fn attempts_in_flight_hold_their_place_and_only_declines_stay() {
+    let t = Checkout::new().await;
+    let ips: Vec<String> = (0..12).map(|i| format!("203.0.113.{i}")).collect();
+    let burst = futures::future::join_all(ips.iter().map(|ip| t.attempt("pm_card_amex", ip))).await;
+    for outcome in &burst {
+        match outcome {
+            Err(Error::Validation(_)) => {}
+            Err(Error::TooManyAttempts { retry_after_secs }) => assert_eq!(*retry_after_secs, 1),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        burst
+            .iter()
+            .filter(|o| matches!(o, Err(Error::Validation(_))))
+            .count()
+            >= 5
+    );
+    // Every use was given back: five declines still fit.
+    for i in 0..5 {
+        let ip = format!("203.0.113.{}", 50 + i);
+        assert!(matches!(
+            t.attempt("pm_card_chargeDeclined", &ip).await,
+            Ok(Charged::Declined { .. })
+        ));
+    }
+    assert!(refused(
+        &t.attempt("pm_card_chargeDeclined", "203.0.113.99").await
     ));
 }

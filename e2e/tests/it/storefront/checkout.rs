@@ -107,15 +107,21 @@ async fn a_shopper_buys_two_products_pays_with_visa_and_gets_one_mail() {
     );
 }
 
+/// A new shopper, signed up inline, who placed an order of one new product
+/// and sees its payment page: the shopper's name and the order's id.
+async fn ordered_one(b: &Browser, product_name: &str, price_cents: i64) -> (String, String) {
+    let admin = admin_token().await;
+    let id = product(&admin, product_name, 4, price_cents).await;
+    add_from_page(b, &id, 1).await;
+    let (name, _) = ready_to_order(b).await;
+    click(b, "#place-order").await;
+    (name, shown_order(b).await)
+}
+
 #[tokio::test]
 async fn a_declined_card_shows_its_message_and_visa_then_pays() {
-    let admin = admin_token().await;
-    let id = product(&admin, "Notebook", 4, 500).await;
     let b = browser().await;
-    add_from_page(&b, &id, 1).await;
-    let (name, _) = ready_to_order(&b).await;
-    click(&b, "#place-order").await;
-    let order_id = shown_order(&b).await;
+    let (name, order_id) = ordered_one(&b, "Notebook", 500).await;
 
     click(&b, "#card-pm_card_chargeDeclined").await;
     click(&b, "#pay").await;
@@ -139,13 +145,8 @@ async fn a_declined_card_shows_its_message_and_visa_then_pays() {
 /// says how long to wait instead of charging, whatever the card.
 #[tokio::test]
 async fn after_five_declines_the_payment_form_says_how_long_to_wait() {
-    let admin = admin_token().await;
-    let id = product(&admin, "Stapler", 4, 700).await;
     let b = browser().await;
-    add_from_page(&b, &id, 1).await;
-    let (name, _) = ready_to_order(&b).await;
-    click(&b, "#place-order").await;
-    let order_id = shown_order(&b).await;
+    let (name, order_id) = ordered_one(&b, "Stapler", 700).await;
 
     click(&b, "#card-pm_card_chargeDeclined").await;
     let mut seen = String::new();
