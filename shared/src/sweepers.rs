@@ -77,9 +77,9 @@ impl ResendPaymentEvents {
             RESEND_BATCH,
         )
         .await?;
-        let accounts = self.resend_account_events().await?;
-        resent.sent += accounts.sent;
-        resent.failed += accounts.failed;
+        let outboxed = self.resend_outboxes().await?;
+        resent.sent += outboxed.sent;
+        resent.failed += outboxed.failed;
         let settled = crate::payments::settle_abandoned(
             &self.payments,
             &self.provider,
@@ -102,7 +102,7 @@ impl ResendPaymentEvents {
     /// the orders' outboxes, and clears each one SQS accepts. One sent twice
     /// (by the function that wrote it, and by this) is mailed once: the
     /// consumer claims its event id.
-    pub async fn resend_account_events(&self) -> Result<crate::payments::Resent, Error> {
+    pub async fn resend_outboxes(&self) -> Result<crate::payments::Resent, Error> {
         let before = Timestamp::now().plus_seconds(-self.grace_seconds);
         let mut resent = crate::payments::Resent::default();
         for outbox in [self.users.outbox(), self.orders.outbox()] {

@@ -205,11 +205,9 @@ impl PaymentsTable {
         user: &UserId,
         now: Timestamp,
     ) -> Result<Option<Attempt>, Error> {
-        use ring::digest;
-        let hash = digest::digest(&digest::SHA256, claim.pk.as_bytes());
         let pk = format!(
             "ATTEMPT#{}",
-            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, hash)
+            crate::auth::opaque::sha256_hex(claim.pk.as_bytes())
         );
         let result = self
             .client

@@ -358,10 +358,10 @@ async fn an_account_event_the_queue_refused_is_sent_by_the_sweeper_and_mailed_on
     // mail: this sweep, or the stack's own scheduled one if it runs first.
     let mut sweeper = shared::sweepers::ResendPaymentEvents::from_env().unwrap();
     sweeper.grace_seconds = 0;
-    sweeper.resend_account_events().await.unwrap();
+    sweeper.resend_outboxes().await.unwrap();
     let left = table.unsent_events(Timestamp::now(), 100).await.unwrap();
     assert!(!left.iter().any(|e| e.body.contains(user.id.as_str())));
-    sweeper.resend_account_events().await.unwrap();
+    sweeper.resend_outboxes().await.unwrap();
 
     // The stack's consumer mails it, once.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
