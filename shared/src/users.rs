@@ -510,7 +510,7 @@ impl Accounts {
     async fn dispatch(&self, events: &[Outboxed]) {
         for event in events {
             let sent = match self.queue.send(&event.body).await {
-                Ok(()) => self.users.event_sent(&event.id).await,
+                Ok(()) => self.users.outbox().sent(&event.id).await,
                 Err(error) => Err(error),
             };
             if let Err(error) = sent {

@@ -359,7 +359,7 @@ async fn an_account_event_the_queue_refused_is_sent_by_the_sweeper_and_mailed_on
     let mut sweeper = shared::sweepers::ResendPaymentEvents::from_env().unwrap();
     sweeper.grace_seconds = 0;
     sweeper.resend_outboxes().await.unwrap();
-    let left = table.unsent_events(Timestamp::now(), 100).await.unwrap();
+    let left = table.outbox().unsent(Timestamp::now(), 100).await.unwrap();
     assert!(!left.iter().any(|e| e.body.contains(user.id.as_str())));
     sweeper.resend_outboxes().await.unwrap();
 

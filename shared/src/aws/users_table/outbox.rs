@@ -5,7 +5,6 @@ use super::UsersTable;
 use crate::Error;
 use crate::aws::outbox::Outbox;
 pub use crate::aws::outbox::Outboxed;
-use crate::domain::Timestamp;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 impl UsersTable {
@@ -17,19 +16,5 @@ impl UsersTable {
     /// The put of `event` into a change's transaction.
     pub(super) fn outbox_put(&self, event: &Outboxed) -> Result<TransactWriteItem, Error> {
         self.outbox().put(event)
-    }
-
-    /// Removes a sent event. Idempotent.
-    pub async fn event_sent(&self, id: &str) -> Result<(), Error> {
-        self.outbox().sent(id).await
-    }
-
-    /// Up to `limit` events written before `before`, oldest first.
-    pub async fn unsent_events(
-        &self,
-        before: Timestamp,
-        limit: i32,
-    ) -> Result<Vec<Outboxed>, Error> {
-        self.outbox().unsent(before, limit).await
     }
 }
