@@ -5,7 +5,7 @@
 // shown, never silently overwritten; stock moves by `stock_delta`, which
 // cannot lose a concurrent order.
 
-import { el, show, status, money, dateTime, navigate, assets } from "./dom.js";
+import { el, show, status, money, dateTime, navigate, assets, parseDollars, dollars } from "./dom.js";
 import { STATUS_TEXT } from "./orders.js";
 import { request, ApiError } from "./api.js";
 import { form, localProblem, problemView, pager } from "./forms.js";
@@ -26,18 +26,6 @@ function takeNotice() {
   notice = null;
   return text ? status(text, { class: "added notice" }) : null;
 }
-
-/** "12.50" → 1250, read as text: no floating point touches money. */
-export function parseDollars(text) {
-  let s = text.trim().replace(/^\$\s*/, "");
-  if (/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(s)) s = s.replaceAll(",", "");
-  const m = /^(\d{0,12})(?:\.(\d{0,2}))?$/.exec(s);
-  if (!m || (m[1] === "" && !m[2])) return null;
-  return Number(m[1] || "0") * 100 + Number((m[2] ?? "").padEnd(2, "0"));
-}
-
-/** 1250 → "12.50", for an input. */
-const dollars = (cents) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
 
 const length = (text) => [...text].length;
 

@@ -75,3 +75,15 @@ export function countdown(node, until, onEnd) {
   tick();
   return node;
 }
+
+/** "12.50" → 1250, read as text: no floating point touches money. */
+export function parseDollars(text) {
+  let s = text.trim().replace(/^\$\s*/, "");
+  if (/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(s)) s = s.replaceAll(",", "");
+  const m = /^(\d{0,12})(?:\.(\d{0,2}))?$/.exec(s);
+  if (!m || (m[1] === "" && !m[2])) return null;
+  return Number(m[1] || "0") * 100 + Number((m[2] ?? "").padEnd(2, "0"));
+}
+
+/** 1250 → "12.50", for an input. */
+export const dollars = (cents) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;

@@ -1,9 +1,9 @@
 // Buying: the cart page and its checkout, an order's page (pay with a test
-// card, cancel, the confirmation and its mail), and "My orders".
+// card, cancel, the confirmation and its mail, refunds), and "My orders".
 
-import { el, show, status, money, dateTime, countdown, navigate, redraw } from "./dom.js";
+import { el, show, status, money, dateTime, countdown, navigate, redraw, parseDollars, dollars } from "./dom.js";
 import { api, request, auth, newKey, ApiError } from "./api.js";
-import { form, problemView, describe, pager, waitInWords } from "./forms.js";
+import { form, problemView, describe, pager, waitInWords, localProblem } from "./forms.js";
 import { cart } from "./cart.js";
 import { authPanel } from "./account.js";
 
@@ -155,7 +155,76 @@ async function cancel(order, box) {
 }
 
 function cancelButton(order, box) {
-  return el("button", { type: "button", class: "secondary cancel", onclick: () => cancel(order, box) }, "Cancel order");
+  const paid = order.status === "paid";
+  return el("button", { type: "button", class: "secondary cancel", onclick: () => cancel(order, box) },
+    paid ? "Cancel and refund" : "Cancel order");
+}
+
+/** What the order's refunds gave back, when they gave anything. */
+function refundedLine(order) {
+  if (!(order.refunded_cents > 0)) return null;
+  const all = order.refunded_cents >= order.total_cents;
+  return el("p", { id: "refunded", class: "refunded" },
+    `${all ? "Refunded in full" : "Partly refunded"}: ${money(order.refunded_cents, order.currency)} back to the card it was paid with.`);
+}
+
+const REASONS = [
+  ["requested_by_customer", "Asked for by the customer"],
+  ["damaged", "Arrived damaged"],
+  ["not_delivered", "Never delivered"],
+  ["other", "Other"],
+];
+
+/**
+ * The admin's refund of a paid order: an amount (what is left, by
+ * default), a reason, a note, and how many of each line go back in stock.
+ * One Idempotency-Key per refund: a double click or a retry after a lost
+ * answer makes one refund; a new refund after an answer gets a new key.
+ */
+function refundControls(order) {
+  const left = order.total_cents - (order.refunded_cents ?? 0);
+  if (!order.payment_id || left <= 0 || !["paid", "shipped", "delivered"].includes(order.status)) return null;
+  let attempt = null; // { body, key } until the API answers
+  const said = el("div", { id: "refund-result" });
+  const restock = order.items.map((line, i) => ({
+    name: `restock_${i}`, field: "restock", label: `Back in stock: ${line.name} (of ${line.quantity})`,
+    type: "number", min: "0", max: String(line.quantity), value: "0", inputmode: "numeric",
+  }));
+  const refund = form({
+    id: "refund",
+    submitLabel: "Refund",
+    fields: [
+      { name: "amount", field: "amount_cents", label: "Amount (USD)", hint: `At most ${money(left, order.currency)}`, value: dollars(left), inputmode: "decimal", autocomplete: "off" },
+      { name: "reason", label: "Reason", type: "select", options: REASONS, value: "requested_by_customer" },
+      { name: "note", label: "Note (optional, not shown to the buyer)", type: "textarea", maxlength: 500 },
+      ...restock,
+    ],
+    submit: async (values) => {
+      const cents = parseDollars(values.amount);
+      if (cents === null || cents < 1) throw localProblem("amount_cents", "Enter an amount in dollars, like 12.50.");
+      const body = { amount_cents: cents, reason: values.reason, restock: [] };
+      if (values.note.trim()) body.note = values.note.trim();
+      order.items.forEach((line, i) => {
+        const n = Number.parseInt(values[`restock_${i}`], 10);
+        if (n > 0) body.restock.push({ product_id: line.product_id, quantity: n });
+      });
+      const text = JSON.stringify(body);
+      if (attempt?.text !== text) attempt = { text, key: newKey() };
+      try {
+        const { body: made } = await request(`/payments/${encodeURIComponent(order.payment_id)}/refunds`, { method: "POST", body, headers: { "idempotency-key": attempt.key } });
+        attempt = null;
+        if (made.status === "succeeded") return redraw();
+        said.replaceChildren(status(made.status === "pending"
+          ? "The refund is pending: the payment provider has not confirmed it yet. It settles within minutes."
+          : "The payment provider refused the refund.", { id: "refund-status" }));
+      } catch (error) {
+        if (error instanceof ApiError) attempt = null;
+        throw error;
+      }
+    },
+  });
+  return el("section", { class: "panel", "aria-labelledby": "refund-title" },
+    el("h2", { id: "refund-title" }, "Refund"), refund, said);
 }
 
 /**
@@ -315,10 +384,13 @@ export async function orderPage(id, notFound) {
       el("section", { class: "confirmation", "aria-labelledby": "thanks" },
         el("h2", { id: "thanks" }, "Thank you: your order is paid"),
         await paymentLine(order),
-        mailStatus(order)));
+        mailStatus(order)),
+      el("p", { class: "hint" }, "Until it ships you can cancel it: the whole payment is refunded."),
+      box, cancelButton(order, box));
   }
+  parts.push(refundedLine(order));
   if (order.fulfilment) parts.push(deliveryView(order));
-  if (auth.isAdmin) parts.push(fulfilmentControls(order));
+  if (auth.isAdmin) parts.push(fulfilmentControls(order), refundControls(order));
   parts.push(el("p", {}, el("a", { href: "/shop/orders" }, "All my orders")));
   show(`Order ${order.id}`, ...parts);
 }

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 /// Routes that need an admin token; every other route with an
 /// `authorization` header gets the customer's.
-const ADMIN_EVENTS: [&str; 7] = [
+const ADMIN_EVENTS: [&str; 8] = [
     "create-product",
+    "create-refund",
     "update-product",
     "delete-product",
     "enqueue-notification",
@@ -32,9 +33,8 @@ pub fn expected_status(function: &str) -> Option<u16> {
         | "update-product" | "list-orders" | "list-admin-orders" | "ship-order"
         | "deliver-order" | "get-order" | "cancel-order" | "get-payment" | "get-notification"
         | "list-notifications" | "list-addresses" | "update-address" | "update-me" => 200,
-        "register" | "create-product" | "create-order" | "process-payment" | "create-address" => {
-            201
-        }
+        "register" | "create-product" | "create-order" | "process-payment" | "create-address"
+        | "create-refund" => 201,
         "enqueue-notification" | "resend-verification" | "request-password-reset" => 202,
         // Their tokens are a sample's: only a mailed link holds a live one.
         "verify-email" | "confirm-password-reset" => 400,
@@ -204,6 +204,8 @@ struct Fixtures {
     /// Paid, for ship-order; shipped, for deliver-order.
     shippable: String,
     shipped: String,
+    /// A succeeded payment, for create-refund.
+    refundable: String,
     notification: String,
 }
 
@@ -331,21 +333,23 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         .await?;
     let payment = (text(&payment.body, "id")?, paid);
     // Paid orders for ship-order and deliver-order (the latter shipped).
-    let paid_order = async || -> Result<String> {
+    let paid_order = async || -> Result<(String, String)> {
         let id = order().await?;
-        api.expect(
-            Method::POST,
-            "/payments",
-            Some(&customer),
-            Some(&json!({"order_id": id, "payment_method": method})),
-            &[("idempotency-key", &unique())],
-            &[201],
-        )
-        .await?;
-        Ok(id)
+        let payment = api
+            .expect(
+                Method::POST,
+                "/payments",
+                Some(&customer),
+                Some(&json!({"order_id": id, "payment_method": method})),
+                &[("idempotency-key", &unique())],
+                &[201],
+            )
+            .await?;
+        Ok((id, text(&payment.body, "id")?))
     };
-    let shippable = paid_order().await?;
-    let shipped = paid_order().await?;
+    let shippable = paid_order().await?.0;
+    let shipped = paid_order().await?.0;
+    let refundable = paid_order().await?.1;
     let shipment = body_of(get("ship-order")?, "ship-order")?;
     api.expect(
         Method::POST,
@@ -384,6 +388,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         payment,
         shippable,
         shipped,
+        refundable,
         notification: text(&notification.body, "id")?,
     })
 }
@@ -448,6 +453,7 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
             "ship-order" => set_path_id(event, &f.shippable),
             "deliver-order" => set_path_id(event, &f.shipped),
             "get-payment" => set_path_id(event, &f.payment.0),
+            "create-refund" => set_path_id(event, &f.refundable),
             "get-notification" => {
                 set_path_id(event, &f.notification);
                 // Queued by an admin for an address, not a user: the admin reads it.

@@ -350,3 +350,19 @@ pub fn urlencode(text: &str) -> String {
     }
     out
 }
+
+/// `POST /payments/{id}/refunds` as `token`, under `key` (a fresh one when `None`).
+pub async fn refund(token: &str, payment_id: &str, body: &Value, key: Option<&str>) -> Answer {
+    let key = key.map_or_else(|| unique("refund-"), str::to_owned);
+    send(
+        client()
+            .post(format!("{}/payments/{payment_id}/refunds", api()))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(body),
+    )
+    .await
+}
+
+/// The subject of every refund mail has this.
+pub const REFUNDED: &str = "refunded";

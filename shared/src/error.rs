@@ -116,6 +116,9 @@ pub enum Error {
     },
     #[error("payment not found")]
     PaymentNotFound,
+    /// What is left to refund of the payment, in cents.
+    #[error("the refund exceeds what is left of the payment")]
+    RefundExceedsPayment { refundable_cents: i64 },
     #[error("notification not found")]
     NotificationNotFound,
     #[error("{context}: {source}")]

@@ -83,7 +83,10 @@ impl Fulfilments {
                     ..order
                 })
             }
-            Err(Some(now)) => Err(refused(Some(now.status), SHIPPABLE)),
+            Err(Some(now)) if now.cancelling.is_some() => {
+                Err(refused(None, "The order is being cancelled and refunded."))
+            }
+            Err(Some(now)) => Err(refused(Some(now.order.status), SHIPPABLE)),
             Err(None) => Err(Error::OrderNotFound),
         }
     }

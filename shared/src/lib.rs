@@ -3,7 +3,7 @@
 //! - [`domain`]: types and rules, no I/O and no AWS types; every value type
 //!   is made by its `parse`, so an invalid one cannot exist;
 //! - the use cases, one module per service: [`users`], [`addresses`], [`catalog`],
-//!   [`orders`], [`fulfilment`], [`payments`], [`notifications`], and the scheduled
+//!   [`orders`], [`fulfilment`], [`payments`], [`refunds`], [`notifications`], and the scheduled
 //!   [`sweepers`];
 //! - [`auth`]: password hashing and access tokens; [`cursor`] and
 //!   [`idempotency`]: list cursors and `Idempotency-Key` values;
@@ -30,6 +30,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod orders;
 pub mod payments;
+pub mod refunds;
 pub mod storefront;
 pub mod sweepers;
 pub mod telemetry;

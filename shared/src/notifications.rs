@@ -19,12 +19,14 @@ use crate::domain::notification::{
     Channel, MessageText, Notification, NotificationStatus, Subject, escape_html, format_usd,
 };
 use crate::domain::payment::{Envelope, PaymentSucceeded};
+use crate::domain::refund::RefundSucceeded;
 use crate::domain::user::{
     AccountNotice, EMAIL_CHANGED, EmailChanged, PASSWORD_CHANGED, PASSWORD_RESET_REQUESTED,
     ResetRequested, TokenPurpose, VERIFICATION_REQUESTED,
 };
 use crate::domain::{Email, Timestamp, UserId};
 use crate::fulfilment::{ORDER_SHIPPED, OrderShipped};
+use crate::refunds::REFUND_SUCCEEDED;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +110,36 @@ pub fn shipped(event: &OrderShipped, to: &Email, order_page: &str) -> Mail {
     Mail {
         to: to.as_str().to_owned(),
         subject: format!("Your ferrocart order {order} has shipped"),
+        text,
+        html: Some(html),
+    }
+}
+
+/// The amount of a refund, in text and HTML, with a link to the order's page.
+pub fn refunded(event: &RefundSucceeded, to: &Email, order_page: &str) -> Mail {
+    let order = event.order_id.as_str();
+    let amount = format_usd(event.amount_cents.get());
+    let currency = event.currency.code();
+    let what = if event.cancels_order {
+        "was cancelled and refunded"
+    } else {
+        "was refunded"
+    };
+    let text = format!(
+        "{amount} ({currency}) of your ferrocart order {order} {what}.\n\nThe money goes back \
+         to the card you paid with; your bank may take a few days to show it.\n\nYour order: \
+         {order_page}\n\nferrocart\n"
+    );
+    let html = format!(
+        "<html><body><h1>Your refund</h1><p><strong>{amount}</strong> ({currency}) of order \
+         <code>{order}</code> {what}.</p><p>The money goes back to the card you paid with; your \
+         bank may take a few days to show it.</p><p><a href=\"{}\">See your order</a></p>\
+         </body></html>",
+        escape_html(order_page)
+    );
+    Mail {
+        to: to.as_str().to_owned(),
+        subject: format!("Your ferrocart order {order}: {amount} refunded"),
         text,
         html: Some(html),
     }
@@ -294,6 +326,23 @@ impl Notifier {
                 };
                 let to = user.user.email;
                 let mail = shipped(&event, &to, &self.shop_url.order_page(&event.order_id));
+                let claim = self
+                    .claim_seeded(&envelope.id, &event.user_id, to, &mail.subject, now)
+                    .await?;
+                (claim, Pending::Ready(mail))
+            }
+            REFUND_SUCCEEDED => {
+                let event: RefundSucceeded = serde_json::from_value(envelope.data)
+                    .map_err(Error::internal("parsing a refund event"))?;
+                let Some(user) = self.users.get_user(&event.user_id).await? else {
+                    tracing::warn!(
+                        event = envelope.id,
+                        "a refund to a deleted account; nothing mailed"
+                    );
+                    return Ok(());
+                };
+                let to = user.user.email;
+                let mail = refunded(&event, &to, &self.shop_url.order_page(&event.order_id));
                 let claim = self
                     .claim_seeded(&envelope.id, &event.user_id, to, &mail.subject, now)
                     .await?;

@@ -11,7 +11,8 @@ use crate::idempotency::Claim;
 use crate::{Error, FieldError};
 use futures::StreamExt;
 
-const CANCELLABLE: &str = "Only an order that is pending payment can be cancelled.";
+const CANCELLABLE: &str =
+    "Only an order that is pending payment, or paid and not yet shipped, can be cancelled.";
 use std::time::Instant;
 
 pub const DEFAULT_EXPIRY_SECONDS: i64 = 30 * 60;
@@ -181,10 +182,21 @@ impl Orders {
     /// transaction conditional on the status: a cancel racing a payment or the
     /// expiry cannot both win.
     pub async fn cancel(&self, caller: &UserId, id: &OrderId) -> Result<Order, Error> {
+        self.cancel_as(caller, false, id).await
+    }
+
+    /// [`Self::cancel`] by the owner, or by an admin (any order).
+    pub async fn cancel_as(
+        &self,
+        caller: &UserId,
+        admin: bool,
+        id: &OrderId,
+    ) -> Result<Order, Error> {
         let order = match self.orders.get(id).await? {
-            Some(order) if order.user_id == *caller => order,
+            Some(order) if admin || order.user_id == *caller => order,
             _ => return Err(Error::OrderNotFound),
         };
+        let owner = (!admin).then_some(caller);
         if !order.status.is_open() {
             return Err(Error::InvalidOrderState {
                 status: Some(order.status),
@@ -192,7 +204,7 @@ impl Orders {
             });
         }
         match self
-            .close(&order, OrderStatus::Cancelled, Some(caller), None)
+            .close(&order, OrderStatus::Cancelled, owner, None)
             .await?
         {
             Some(closed) => Ok(closed),

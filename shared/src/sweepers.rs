@@ -54,14 +54,17 @@ pub const ATTEMPT_GRACE_SECONDS: i64 = 16 * 60;
 
 /// Re-sends what was stored and not sent past the grace period: the
 /// `payment.succeeded` events whose flag stayed set, and the events left in
-/// the users' and the orders' outboxes; and gives back the charges of payment
-/// attempts abandoned before their commit.
+/// the users' and the orders' outboxes; gives back the charges of payment
+/// attempts abandoned before their commit; and settles the refunds whose
+/// provider answer was not known.
 pub struct ResendPaymentEvents {
     pub payments: crate::aws::PaymentsTable,
     pub users: crate::aws::UsersTable,
     pub orders: crate::aws::OrdersTable,
     pub queue: crate::aws::EventQueue,
     pub provider: crate::payments::provider::Simulator,
+    /// Settles the refunds whose provider answer was not known.
+    pub refunds: crate::refunds::Refunds<crate::payments::provider::Simulator>,
     pub grace_seconds: i64,
 }
 
@@ -87,12 +90,20 @@ impl ResendPaymentEvents {
         )
         .await?;
         resent.failed += settled.failed;
+        let refunds = self
+            .refunds
+            .settle_pending(Timestamp::now().plus_seconds(-self.grace_seconds))
+            .await?;
+        resent.failed += refunds.pending;
         tracing::info!(
             request_id = event.context.request_id,
             sent = resent.sent,
             failed = resent.failed,
             refunded = settled.refunded,
             released = settled.released,
+            refunds_succeeded = refunds.succeeded,
+            refunds_failed = refunds.failed,
+            refunds_pending = refunds.pending,
             "event resend sweep"
         );
         Ok(resent)

@@ -24,6 +24,7 @@ use crate::notifications::{Notifier, ShopUrl};
 use crate::orders::{DEFAULT_EXPIRY_SECONDS, Orders};
 use crate::payments::Payments;
 use crate::payments::provider::Simulator;
+use crate::refunds::Refunds;
 use crate::sweepers::{ExpireOrders, ResendPaymentEvents};
 use crate::users::Accounts;
 use aws_types::SdkConfig;
@@ -420,7 +421,66 @@ impl ResendPaymentEvents {
             orders: OrdersTable::new(client.clone(), required(ORDERS_TABLE)?),
             queue: event_queue(&sdk)?,
             provider: provider(&client)?,
+            refunds: refunds()?,
             grace_seconds: number_or(PAYMENT_EVENT_GRACE_SECONDS, 60)? as i64,
+        })
+    }
+}
+
+/// The refunds service: the payments it refunds, the orders and stock they
+/// move, the events queue for their mail, and the provider.
+pub fn refunds() -> Result<Refunds<Simulator>, ConfigError> {
+    let sdk = sdk_config()?;
+    let client = dynamodb(&sdk);
+    Ok(Refunds {
+        payments: PaymentsTable::new(client.clone(), required(PAYMENTS_TABLE)?),
+        orders: OrdersTable::new(client.clone(), required(ORDERS_TABLE)?),
+        products: ProductsTable::new(client.clone(), required(PRODUCTS_TABLE)?),
+        queue: event_queue(&sdk)?,
+        provider: provider(&client)?,
+        retry: RetryPolicy::default(),
+    })
+}
+
+/// `POST /payments/{id}/refunds` (admin).
+pub struct RefundsApi {
+    pub refunds: Refunds<Simulator>,
+    pub verifier: TokenVerifier,
+}
+
+impl RefundsApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            refunds: refunds()?,
+            verifier: verifier()?,
+        })
+    }
+
+    /// Its idempotency records are the payments table's.
+    pub fn idempotent(self) -> Result<Idempotent<Self>, ConfigError> {
+        Idempotent::from_env(self)
+    }
+}
+
+impl KeepsIdempotencyRecords for RefundsApi {
+    fn records_table(&self) -> (&aws_sdk_dynamodb::Client, &str) {
+        (self.refunds.payments.client(), self.refunds.payments.name())
+    }
+}
+
+/// `POST /orders/{id}/cancel`: a pending order closes, a paid one is refunded.
+pub struct CancelApi {
+    pub orders: Orders,
+    pub refunds: Refunds<Simulator>,
+    pub verifier: TokenVerifier,
+}
+
+impl CancelApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            orders: orders()?,
+            refunds: refunds()?,
+            verifier: verifier()?,
         })
     }
 }

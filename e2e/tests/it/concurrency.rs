@@ -326,7 +326,7 @@ async fn twenty_concurrent_registrations_of_one_email_give_one_201() {
 }
 
 #[tokio::test]
-async fn cancel_and_pay_racing_for_one_order_have_one_winner() {
+async fn cancel_and_pay_racing_for_one_order_end_paid_or_cancelled_with_nothing_kept() {
     const ORDERS: usize = 10;
     const QUANTITY: i64 = 3;
     let admin = admin_token().await;
@@ -360,43 +360,57 @@ async fn cancel_and_pay_racing_for_one_order_have_one_winner() {
     ))
     .await;
 
+    // Paid and then cancelled is a third outcome: a paid order may be
+    // cancelled, and then all of its payment comes back.
     let mut cancelled = 0;
     let mut paid_by = Vec::new();
     let mut cancelled_by = Vec::new();
+    let mut refunded_by = Vec::new();
     for (paying, cancelling) in &outcomes {
         let paid = paying.status == 201;
         let was_cancelled = cancelling.status == 200;
         assert!(
-            paid != was_cancelled,
-            "exactly one wins: pay {} {}, cancel {} {}",
+            paid || was_cancelled,
+            "one of them wins: pay {} {}, cancel {} {}",
             paying.status,
             paying.text,
             cancelling.status,
             cancelling.text
         );
         let order_id = if paid {
-            assert_eq!(
-                (cancelling.status, cancelling.code()),
-                (409, "invalid_order_state")
-            );
+            if !was_cancelled {
+                assert_eq!(
+                    (cancelling.status, cancelling.code()),
+                    (409, "invalid_order_state")
+                );
+            }
             paying.body["order_id"].as_str().unwrap().to_owned()
         } else {
             assert_eq!((paying.status, paying.code()), (409, "order_not_payable"));
             cancelling.body["id"].as_str().unwrap().to_owned()
         };
         let (token, user) = &buyers[orders.iter().position(|o| *o == order_id).unwrap()];
+        let email = user["email"].as_str().unwrap().to_owned();
         let order = get(&format!("/orders/{order_id}"), Some(token)).await;
         if paid {
-            assert_eq!(order.body["status"], "paid");
             assert_eq!(order.body["payment_id"], paying.body["id"]);
             let payment = get(
                 &format!("/payments/{}", paying.body["id"].as_str().unwrap()),
                 Some(token),
             )
             .await;
-            assert_eq!(payment.body["status"], "succeeded");
             assert_eq!(payment.body["amount_cents"], order.body["total_cents"]);
-            paid_by.push(user["email"].as_str().unwrap().to_owned());
+            if was_cancelled {
+                assert_eq!(order.body["status"], "cancelled");
+                assert_eq!(payment.body["status"], "refunded");
+                assert_eq!(order.body["refunded_cents"], order.body["total_cents"]);
+                cancelled += 1;
+                refunded_by.push(email.clone());
+            } else {
+                assert_eq!(order.body["status"], "paid");
+                assert_eq!(payment.body["status"], "succeeded");
+            }
+            paid_by.push(email);
         } else {
             assert_eq!(order.body["status"], "cancelled");
             assert_eq!(
@@ -405,7 +419,7 @@ async fn cancel_and_pay_racing_for_one_order_have_one_winner() {
                 "no payment on a cancelled order"
             );
             cancelled += 1;
-            cancelled_by.push(user["email"].as_str().unwrap().to_owned());
+            cancelled_by.push(email);
         }
     }
     println!(
@@ -429,6 +443,14 @@ async fn cancel_and_pay_racing_for_one_order_have_one_winner() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     for email in &cancelled_by {
         assert!(mails_about(email, CONFIRMED).await.is_empty(), "{email}");
+    }
+    // A paid order cancelled afterwards: one refund mail.
+    for email in &refunded_by {
+        assert_eq!(
+            wait_for_mails_about(email, REFUNDED, 1).await.len(),
+            1,
+            "{email}"
+        );
     }
 }
 
@@ -524,4 +546,77 @@ async fn racing_ships_and_deliveries_of_one_order_have_one_winner_each() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(mails_about(&email, "has shipped").await.len(), 1);
+}
+
+/// Twenty refunds of 100 cents at once against a payment of 900: nine
+/// succeed, every other is `409 refund_exceeds_payment`, and the provider
+/// refunded exactly the payment.
+#[tokio::test]
+async fn racing_refunds_never_add_up_to_more_than_the_payment() {
+    let admin = admin_token().await;
+    let PaidOrder {
+        token, order_id, ..
+    } = paid_order(&admin).await;
+    let order = get(&format!("/orders/{order_id}"), Some(&token)).await;
+    let payment = order.body["payment_id"].as_str().unwrap().to_owned();
+    let body = json!({"amount_cents": 100, "reason": "other"});
+    let (admin, payment_ref, body) = (&admin, &payment, &body);
+    let answers =
+        race((0..20).map(|_| async move { refund(admin, payment_ref, body, None).await })).await;
+    let succeeded = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(succeeded, 9);
+    for answer in answers.iter().filter(|a| a.status != 201) {
+        assert_eq!(
+            (answer.status, answer.code()),
+            (409, "refund_exceeds_payment"),
+            "{}",
+            answer.text
+        );
+    }
+    let now = get(&format!("/payments/{payment}"), Some(&token)).await;
+    assert_eq!(now.body["refunded_cents"], 900);
+    assert_eq!(now.body["status"], "refunded");
+}
+
+/// The buyer's cancel and the admin's ship of one paid order at once: one
+/// wins. Shipped, nothing was refunded; cancelled, all of it was.
+#[tokio::test]
+async fn a_paid_order_is_shipped_or_cancelled_and_refunded_never_both() {
+    let admin = admin_token().await;
+    for _ in 0..3 {
+        let PaidOrder {
+            token, order_id, ..
+        } = paid_order(&admin).await;
+        let ship = json!({"carrier": "UPS", "tracking_number": "1Z999AA10123456784"});
+        let (ship_path, cancel_path) = (
+            format!("/orders/{order_id}/ship"),
+            format!("/orders/{order_id}/cancel"),
+        );
+        let (shipped, cancelled) = tokio::join!(
+            call("POST", &ship_path, Some(&admin), Some(&ship)),
+            call("POST", &cancel_path, Some(&token), None),
+        );
+        let order = get(&format!("/orders/{order_id}"), Some(&token)).await;
+        let payment = get(
+            &format!("/payments/{}", order.body["payment_id"].as_str().unwrap()),
+            Some(&token),
+        )
+        .await;
+        match (shipped.status, cancelled.status) {
+            (200, 409) => {
+                assert_eq!(cancelled.code(), "invalid_order_state");
+                assert_eq!(order.body["status"], "shipped");
+                assert_eq!(payment.body["refunded_cents"], 0);
+            }
+            (409, 200) => {
+                assert_eq!(shipped.code(), "invalid_order_state");
+                assert_eq!(order.body["status"], "cancelled");
+                assert_eq!(payment.body["refunded_cents"], 900);
+            }
+            other => panic!(
+                "one winner, not {other:?}: {} / {}",
+                shipped.text, cancelled.text
+            ),
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use e2e::*;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 /// A fresh customer with one pending order of `quantity` units at 12.50.
 async fn ordered(quantity: i64) -> (String, Value) {
@@ -87,17 +88,6 @@ async fn a_card_pays_the_order_once() {
     )
     .await;
     assert_eq!((twice.status, twice.code()), (409, "order_not_payable"));
-    let cancel = send(
-        client()
-            .post(format!(
-                "{}/orders/{}/cancel",
-                api(),
-                order["id"].as_str().unwrap()
-            ))
-            .bearer_auth(&token),
-    )
-    .await;
-    assert_eq!((cancel.status, cancel.code()), (409, "invalid_order_state"));
 }
 
 #[tokio::test]
@@ -228,4 +218,170 @@ async fn a_sixth_payment_attempt_after_five_declines_waits_out_the_hour() {
     )
     .await;
     assert_eq!(still.body["status"], "pending_payment");
+}
+
+/// An admin refunds a paid order in two parts, restocking its unit: each
+/// refund is one mail, a replay is the same refund, and past the payment
+/// is `409`; every wrong request is its own problem and refunds nothing.
+#[tokio::test]
+async fn an_admin_refunds_a_payment_in_parts_and_the_buyer_is_mailed_for_each() {
+    let admin = admin_token().await;
+    let PaidOrder {
+        token,
+        email,
+        order_id,
+        ..
+    } = paid_order(&admin).await;
+    let order = get(&format!("/orders/{order_id}"), Some(&token)).await;
+    let payment = order.body["payment_id"].as_str().unwrap().to_owned();
+    let product = order.body["items"][0]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stock = stock_of(&product).await;
+    let path = format!("{}/payments/{payment}/refunds", api());
+    let part = json!({"amount_cents": 300, "reason": "damaged", "note": "Crushed box", "restock": [{"product_id": product, "quantity": 1}]});
+
+    let keyless = send(client().post(&path).bearer_auth(&admin).json(&part)).await;
+    assert_eq!(
+        (keyless.status, keyless.code()),
+        (400, "idempotency_key_required")
+    );
+    let buyer = refund(&token, &payment, &part, None).await;
+    assert_eq!((buyer.status, buyer.code()), (403, "forbidden"));
+    let nobody = refund(&admin, "01KDVDNA000000000001FET999", &part, None).await;
+    assert_eq!((nobody.status, nobody.code()), (404, "payment_not_found"));
+    let wrong = refund(
+        &admin,
+        &payment,
+        &json!({"amount_cents": 0, "reason": "fraud", "restock": [{"product_id": product, "quantity": 1}], "extra": 1}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (422, "validation_failed"),
+        "{}",
+        wrong.text
+    );
+    let fields: BTreeSet<&str> = wrong.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, BTreeSet::from(["amount_cents", "reason", "extra"]));
+    let stranger = refund(
+        &admin,
+        &payment,
+        &json!({"amount_cents": 100, "reason": "other", "restock": [{"product_id": "01KDVDNA000000000001FET998", "quantity": 1}]}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (stranger.status, stranger.code()),
+        (422, "validation_failed")
+    );
+    assert_eq!(stranger.body["errors"][0]["field"], "restock[0].product_id");
+
+    let key = unique("refund-");
+    let first = refund(&admin, &payment, &part, Some(&key)).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.body["status"], "succeeded");
+    assert_eq!(first.body["amount_cents"], 300);
+    let replay = refund(&admin, &payment, &part, Some(&key)).await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.body["id"], first.body["id"]);
+    assert_eq!(stock_of(&product).await, stock + 1, "restocked once");
+
+    let again = refund(&admin, &payment, &part, None).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (422, "validation_failed"),
+        "the one unit is back already"
+    );
+    let too_much = refund(
+        &admin,
+        &payment,
+        &json!({"amount_cents": 601, "reason": "other"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (too_much.status, too_much.code()),
+        (409, "refund_exceeds_payment")
+    );
+    let rest = refund(
+        &admin,
+        &payment,
+        &json!({"amount_cents": 600, "reason": "not_delivered"}),
+        None,
+    )
+    .await;
+    assert_eq!(rest.status, 201, "{}", rest.text);
+
+    let now = get(&format!("/payments/{payment}"), Some(&token)).await;
+    assert_eq!(now.body["status"], "refunded");
+    assert_eq!(now.body["refunded_cents"], 900);
+    assert_eq!(now.body["refunds"].as_array().unwrap().len(), 2);
+    let order = get(&format!("/orders/{order_id}"), Some(&token)).await;
+    assert_eq!(order.body["refunded_cents"], 900);
+    assert_eq!(
+        order.body["status"], "paid",
+        "a refund alone keeps the order's status"
+    );
+    let mails = wait_for_mails_about(&email, REFUNDED, 2).await;
+    assert_eq!(mails.len(), 2, "one mail per refund");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(mails_about(&email, REFUNDED).await.len(), 2);
+}
+
+/// The buyer cancels a paid order: the whole payment comes back, the unit
+/// goes back in stock, and a second cancel is `409`.
+#[tokio::test]
+async fn a_buyer_cancels_a_paid_order_and_gets_the_money_back() {
+    let admin = admin_token().await;
+    let PaidOrder {
+        token,
+        email,
+        order_id,
+        ..
+    } = paid_order(&admin).await;
+    let order = get(&format!("/orders/{order_id}"), Some(&token)).await;
+    let product = order.body["items"][0]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stock = stock_of(&product).await;
+    let cancelled = call(
+        "POST",
+        &format!("/orders/{order_id}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(cancelled.body["refunded_cents"], 900);
+    assert_eq!(stock_of(&product).await, stock + 1);
+    let payment = get(
+        &format!("/payments/{}", order.body["payment_id"].as_str().unwrap()),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(payment.body["status"], "refunded");
+    assert_eq!(
+        payment.body["refunds"][0]["reason"],
+        "requested_by_customer"
+    );
+    let again = call(
+        "POST",
+        &format!("/orders/{order_id}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!((again.status, again.code()), (409, "invalid_order_state"));
+    assert_eq!(wait_for_mails_about(&email, REFUNDED, 1).await.len(), 1);
 }

@@ -4,6 +4,6 @@ use shared::http::{orders, serve};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let api = shared::wiring::OrdersApi::from_env()?;
+    let api = shared::wiring::CancelApi::from_env()?;
     run(service_fn(|req| serve(req, &api, orders::cancel))).await
 }

@@ -194,7 +194,29 @@ impl IdempotencyStore {
     pub async fn complete(&self, claim: &Claim, response: &StoredResponse) -> Result<(), Error> {
         let response = serde_dynamo::to_attribute_value(response)
             .map_err(Error::internal("encoding a stored response"))?;
-        let update = self.completion(claim, "response", response)?;
+        self.record(claim, "response", response).await
+    }
+
+    /// Records the use case's outcome on its own, for a use case whose
+    /// writes are bound to the request some other way (a retry after a
+    /// crash before this finds them and answers the same).
+    pub async fn complete_outcome<T: Serialize>(
+        &self,
+        claim: &Claim,
+        outcome: &T,
+    ) -> Result<(), Error> {
+        let json =
+            serde_json::to_string(outcome).map_err(Error::internal("encoding an outcome"))?;
+        self.record(claim, "outcome", AttributeValue::S(json)).await
+    }
+
+    async fn record(
+        &self,
+        claim: &Claim,
+        attribute: &str,
+        value: AttributeValue,
+    ) -> Result<(), Error> {
+        let update = self.completion(claim, attribute, value)?;
         let result = self
             .client
             .update_item()

@@ -8,11 +8,16 @@
 //! `gsi3pk` in the same update.
 //! `OPEN#<user>` counts the user's orders pending payment: every write that
 //! opens or closes one moves it in the same transaction.
+//! A refund counts the units it restocks on the order (`restocked#<product>`,
+//! reserved when the refund is made, never past the quantity ordered), and
+//! a cancel of a paid order marks it `cancelling` with its refund's id until
+//! that refund settles, so the order cannot ship meanwhile.
 
 use crate::Error;
 use crate::cursor::Position;
 use crate::domain::order::MAX_OPEN_ORDERS;
-use crate::domain::{Fulfilment, Order, OrderId, OrderStatus, Timestamp, UserId};
+use crate::domain::refund::RefundId;
+use crate::domain::{Cents, Fulfilment, Order, OrderId, OrderStatus, ProductId, Timestamp, UserId};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
@@ -89,6 +94,76 @@ fn decode(item: Item) -> Result<Order, Error> {
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+const RESTOCKED: &str = "restocked#";
+
+/// An order with what its refunds have done to it so far.
+#[derive(Debug, Clone)]
+pub struct RefundState {
+    pub order: Order,
+    /// Units of each product its refunds restock (succeeded or pending).
+    pub restocked: HashMap<ProductId, i64>,
+    /// The refund of a cancel in progress.
+    pub cancelling: Option<RefundId>,
+}
+
+fn refund_state(item: Item) -> Result<RefundState, Error> {
+    let mut restocked = HashMap::new();
+    for (name, value) in &item {
+        let Some(id) = name.strip_prefix(RESTOCKED).and_then(ProductId::parse) else {
+            continue;
+        };
+        let units = match value {
+            AttributeValue::N(n) => n.parse::<i64>().ok(),
+            _ => None,
+        };
+        restocked.insert(
+            id,
+            units.ok_or_else(|| Error::internal("decoding an order")("a restock count"))?,
+        );
+    }
+    let cancelling = match item.get("cancelling") {
+        Some(AttributeValue::S(id)) => Some(
+            RefundId::parse(id)
+                .ok_or_else(|| Error::internal("decoding an order")("a cancelling refund"))?,
+        ),
+        _ => None,
+    };
+    Ok(RefundState {
+        order: decode(item)?,
+        restocked,
+        cancelling,
+    })
+}
+
+/// A refund's writes to its order: the units it restocks, and whether it
+/// cancels the order (and, for the buyer's own cancel, whose it must be).
+pub struct RefundChange<'a> {
+    pub refund: &'a RefundId,
+    /// Each product with the units restocked and the most that may be
+    /// restocked before this refund (ordered less this refund's units).
+    pub restock: Vec<(&'a ProductId, i64, i64)>,
+    pub cancels: bool,
+    pub owner: Option<&'a UserId>,
+}
+
+impl RefundChange<'_> {
+    fn names(
+        &self,
+        mut update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+        for (i, (product, quantity, _)) in self.restock.iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#r{i}"), format!("{RESTOCKED}{product}"))
+                .expression_attribute_values(format!(":q{i}"), n(*quantity));
+        }
+        update
+    }
 }
 
 impl OrdersTable {
@@ -271,7 +346,7 @@ impl OrdersTable {
         fulfilment: &Fulfilment,
         event: &super::outbox::Outboxed,
         now: Timestamp,
-    ) -> Result<Result<(), Option<Order>>, Error> {
+    ) -> Result<Result<(), Option<RefundState>>, Error> {
         let fulfilment = serde_dynamo::to_attribute_value(fulfilment)
             .map_err(Error::internal("encoding a fulfilment"))?;
         let update = Update::builder()
@@ -280,7 +355,7 @@ impl OrdersTable {
             .update_expression(
                 "SET #status = :shipped, fulfilment = :f, updated_at = :now, gsi3pk = :queue, gsi3sk = :id",
             )
-            .condition_expression("#status = :paid")
+            .condition_expression("#status = :paid AND attribute_not_exists(cancelling)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":shipped", s(OrderStatus::Shipped.as_str()))
             .expression_attribute_values(":paid", s(OrderStatus::Paid.as_str()))
@@ -307,7 +382,7 @@ impl OrdersTable {
                     .failed_conditions()
                     .find(|(name, _)| **name == "order")
                     .and_then(|(_, item)| item.cloned())
-                    .map(decode)
+                    .map(refund_state)
                     .transpose()?;
                 Ok(Err(stored))
             }
@@ -355,6 +430,130 @@ impl OrdersTable {
                 _ => Err(Error::internal("delivering an order")(err)),
             },
         }
+    }
+
+    /// An order with its refunds' restock counts and cancel in progress.
+    pub async fn refund_state(&self, id: &OrderId) -> Result<Option<RefundState>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::internal("reading an order"))?;
+        out.item.map(refund_state).transpose()
+    }
+
+    /// A new refund's reservation on its order: the units it restocks,
+    /// each within what was ordered, and the cancel mark (only on a paid
+    /// order no other cancel holds). `None` when it changes neither.
+    pub fn reserve_refund(
+        &self,
+        id: &OrderId,
+        change: &RefundChange<'_>,
+    ) -> Result<Option<TransactWriteItem>, Error> {
+        if change.restock.is_empty() && !change.cancels {
+            return Ok(None);
+        }
+        let mut sets = Vec::new();
+        let mut conditions = vec!["attribute_exists(pk)".to_owned()];
+        let mut update = change.names(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(id))),
+        );
+        for (i, (_, _, most)) in change.restock.iter().enumerate() {
+            sets.push(format!("#r{i} = if_not_exists(#r{i}, :zero) + :q{i}"));
+            conditions.push(format!("(attribute_not_exists(#r{i}) OR #r{i} <= :m{i})"));
+            update = update.expression_attribute_values(format!(":m{i}"), n(*most));
+        }
+        if !change.restock.is_empty() {
+            update = update.expression_attribute_values(":zero", n(0));
+        }
+        if change.cancels {
+            sets.push("cancelling = :refund".to_owned());
+            conditions.push("#status = :paid AND attribute_not_exists(cancelling)".to_owned());
+            update = update
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":paid", s(OrderStatus::Paid.as_str()))
+                .expression_attribute_values(":refund", s(change.refund.as_str()));
+            if let Some(owner) = change.owner {
+                conditions.push("user_id = :owner".to_owned());
+                update = update.expression_attribute_values(":owner", s(owner.as_str()));
+            }
+        }
+        let update = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conditions.join(" AND "))
+            .build()
+            .map_err(Error::internal("building an order update"))?;
+        Ok(Some(TransactWriteItem::builder().update(update).build()))
+    }
+
+    /// A settled refund's write to its order. Succeeded: the amount counts
+    /// as refunded, and a cancel closes the order. Failed: its restock
+    /// counts and its cancel mark are given up (`None` if it had neither).
+    pub fn settle_refund(
+        &self,
+        id: &OrderId,
+        change: &RefundChange<'_>,
+        succeeded: Option<Cents>,
+        now: Timestamp,
+    ) -> Result<Option<TransactWriteItem>, Error> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .expression_attribute_values(":now", s(now.to_string()));
+        let mut sets = vec!["updated_at = :now".to_owned()];
+        let mut removes = Vec::new();
+        match succeeded {
+            Some(amount) => {
+                sets.push("refunded_cents = if_not_exists(refunded_cents, :zero) + :amount".into());
+                update = update
+                    .expression_attribute_values(":zero", n(0))
+                    .expression_attribute_values(":amount", n(amount.get()));
+                if change.cancels {
+                    sets.push("#status = :cancelled, gsi3pk = :queue, gsi3sk = :id".into());
+                    update = update
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(
+                            ":cancelled",
+                            s(OrderStatus::Cancelled.as_str()),
+                        )
+                        .expression_attribute_values(
+                            ":queue",
+                            s(status_key(OrderStatus::Cancelled)),
+                        )
+                        .expression_attribute_values(":id", s(id.as_str()));
+                }
+            }
+            None => {
+                if change.restock.is_empty() && !change.cancels {
+                    return Ok(None);
+                }
+                update = change.names(update);
+                for i in 0..change.restock.len() {
+                    sets.push(format!("#r{i} = #r{i} - :q{i}"));
+                }
+            }
+        }
+        if change.cancels {
+            removes.push("cancelling");
+            update = update
+                .condition_expression("cancelling = :refund")
+                .expression_attribute_values(":refund", s(change.refund.as_str()));
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let update = update
+            .update_expression(expression)
+            .build()
+            .map_err(Error::internal("building an order update"))?;
+        Ok(Some(TransactWriteItem::builder().update(update).build()))
     }
 
     /// A page of the orders in `statuses` whose id comes before `before`

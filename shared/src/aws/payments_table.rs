@@ -11,12 +11,22 @@
 //! commit deletes it in the same transaction; one left behind (the function
 //! died, or the commit's outcome was unknown) is found on the same sparse
 //! index (`gsi1pk = ATTEMPT`) by the sweeper, which gives its charge back.
+//!
+//! A payment's refunds live in its partition (`PAYMENT#<id>` /
+//! `REFUND#<refund id>`), so one query reads the payment with them. A refund
+//! first reserves its amount on the payment (`reserved_cents`, conditional
+//! on staying within the amount) in the transaction that puts it `pending`
+//! with the sparse keys `gsi1pk = REFUND`; settling it moves the amount to
+//! `refunded_cents` (or frees it) and leaves the index. `REFUNDKEY#<hash of
+//! the idempotency record's key>` binds a request to its refund, so a retry
+//! after a crash takes the same refund up again.
 
 use crate::Error;
 use crate::domain::payment::{Payment, PaymentId};
-use crate::domain::{OrderId, Timestamp, UserId};
+use crate::domain::refund::{Refund, RefundId, RefundNote, RefundStatus, Restock};
+use crate::domain::{Cents, OrderId, Timestamp, UserId};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -46,6 +56,93 @@ struct PaymentItem {
     gsi1pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gsi1sk: Option<String>,
+    /// The provider's name for a succeeded charge, which refunds quote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
+    /// What succeeded and pending refunds hold of the amount.
+    #[serde(default)]
+    reserved_cents: i64,
+}
+
+/// A payment as the refunds see it.
+#[derive(Debug, Clone)]
+pub struct PaymentRecord {
+    /// With its refunds and the status they make.
+    pub payment: Payment,
+    pub user_id: UserId,
+    pub reference: Option<String>,
+    pub reserved_cents: i64,
+}
+
+/// A refund as stored: what the client sees, and what settling it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRefund {
+    #[serde(flatten)]
+    pub refund: Refund,
+    /// The buyer, whom the refund's mail goes to.
+    pub user_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<RefundNote>,
+    #[serde(default)]
+    pub restock: Vec<Restock>,
+    /// The refund cancels its order (the buyer's or the admin's cancel).
+    #[serde(default)]
+    pub cancels_order: bool,
+    /// The charge it refunds, as the provider names it.
+    pub reference: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RefundItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    stored: StoredRefund,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+}
+
+const REFUND_INDEX_KEY: &str = "REFUND";
+
+fn refund_key(payment: &PaymentId, refund: &RefundId) -> Item {
+    HashMap::from([
+        (
+            "pk".to_owned(),
+            AttributeValue::S(format!("PAYMENT#{payment}")),
+        ),
+        (
+            "sk".to_owned(),
+            AttributeValue::S(format!("REFUND#{refund}")),
+        ),
+    ])
+}
+
+/// How long a request's binding to its refund is kept: past the 24 hours
+/// its idempotency key lives.
+const REFUND_KEY_SECONDS: i64 = 48 * 3600;
+
+#[derive(Serialize, Deserialize)]
+struct RefundKeyItem {
+    pk: String,
+    sk: String,
+    payment_id: PaymentId,
+    refund_id: RefundId,
+    purge_at: i64,
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn update_item(
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+) -> Result<TransactWriteItem, Error> {
+    let update = update
+        .build()
+        .map_err(Error::internal("building a payment update"))?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 fn key(id: &PaymentId) -> Item {
@@ -117,6 +214,7 @@ impl PaymentsTable {
         payment: &Payment,
         user: &UserId,
         event: Option<String>,
+        reference: Option<&str>,
     ) -> Result<TransactWriteItem, Error> {
         let pending = event.is_some();
         let stored = PaymentItem {
@@ -128,28 +226,57 @@ impl PaymentsTable {
             notification_pending: pending.then_some(true),
             gsi1pk: pending.then(|| "UNSENT".to_owned()),
             gsi1sk: pending.then(|| format!("{}#{}", payment.created_at, payment.id)),
+            reference: reference.map(str::to_owned),
+            reserved_cents: 0,
         };
         super::put_new(&self.table, &stored)
     }
 
-    /// A payment and the user it belongs to.
+    /// A payment (with its refunds) and the user it belongs to.
     pub async fn get(&self, id: &PaymentId) -> Result<Option<(Payment, UserId)>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(Error::internal("reading a payment"))?;
-        out.item
-            .map(|item| {
-                let stored: PaymentItem =
-                    serde_dynamo::from_item(item).map_err(Error::internal("decoding a payment"))?;
-                Ok((stored.payment, stored.user_id))
-            })
-            .transpose()
+        Ok(self.record(id).await?.map(|r| (r.payment, r.user_id)))
+    }
+
+    /// A payment with its refunds, read in one consistent query of its partition.
+    pub async fn record(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, Error> {
+        let mut payment = None;
+        let mut refunds = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(format!("PAYMENT#{id}")))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(Error::internal("reading a payment"))?;
+            for item in out.items.unwrap_or_default() {
+                let is_payment = matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk == SK);
+                if is_payment {
+                    let stored: PaymentItem = serde_dynamo::from_item(item)
+                        .map_err(Error::internal("decoding a payment"))?;
+                    payment = Some(stored);
+                } else {
+                    let stored: RefundItem = serde_dynamo::from_item(item)
+                        .map_err(Error::internal("decoding a refund"))?;
+                    refunds.push(stored.stored.refund);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => break,
+            }
+        }
+        Ok(payment.map(|stored| PaymentRecord {
+            payment: stored.payment.with_refunds(refunds),
+            user_id: stored.user_id,
+            reference: stored.reference,
+            reserved_cents: stored.reserved_cents,
+        }))
     }
 
     /// Payments created at or before `before` whose event is still unsent, oldest first.
@@ -322,6 +449,198 @@ impl PaymentsTable {
             .map(|item| {
                 serde_dynamo::from_item(item.clone())
                     .map_err(Error::internal("decoding a payment attempt"))
+            })
+            .collect()
+    }
+
+    /// Reserves `amount` of a succeeded payment for a refund: refused unless
+    /// what is reserved already stays at or below `limit` (the amount less
+    /// this refund), so refunds never pass the payment under concurrency.
+    pub fn reserve_refund(
+        &self,
+        id: &PaymentId,
+        amount: Cents,
+        limit: i64,
+    ) -> Result<TransactWriteItem, Error> {
+        update_item(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(id)))
+                .update_expression(
+                    "SET reserved_cents = if_not_exists(reserved_cents, :zero) + :amount",
+                )
+                .condition_expression(
+                    "#status = :succeeded AND \
+                     (attribute_not_exists(reserved_cents) OR reserved_cents <= :limit)",
+                )
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":succeeded", AttributeValue::S("succeeded".into()))
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":amount", n(amount.get()))
+                .expression_attribute_values(":limit", n(limit)),
+        )
+    }
+
+    /// Frees the amount a failed refund reserved.
+    pub fn release_refund(
+        &self,
+        id: &PaymentId,
+        amount: Cents,
+    ) -> Result<TransactWriteItem, Error> {
+        update_item(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(id)))
+                .update_expression("SET reserved_cents = reserved_cents - :amount")
+                .expression_attribute_values(":amount", n(amount.get())),
+        )
+    }
+
+    /// Counts a succeeded refund's amount as given back.
+    pub fn add_refunded(&self, id: &PaymentId, amount: Cents) -> Result<TransactWriteItem, Error> {
+        update_item(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(id)))
+                .update_expression(
+                    "SET refunded_cents = if_not_exists(refunded_cents, :zero) + :amount",
+                )
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":amount", n(amount.get())),
+        )
+    }
+
+    /// The put of a new refund, `pending` and on the sweeper's index.
+    pub fn put_refund(&self, refund: &StoredRefund) -> Result<TransactWriteItem, Error> {
+        let item = RefundItem {
+            pk: format!("PAYMENT#{}", refund.refund.payment_id),
+            sk: format!("REFUND#{}", refund.refund.id),
+            stored: refund.clone(),
+            gsi1pk: Some(REFUND_INDEX_KEY.to_owned()),
+            gsi1sk: Some(format!("{}#{}", refund.refund.created_at, refund.refund.id)),
+        };
+        super::put_new(&self.table, &item)
+    }
+
+    /// Moves a pending refund to `to` and off the sweeper's index; refused
+    /// if it is no longer pending (another settle won).
+    pub fn settle_refund(
+        &self,
+        refund: &Refund,
+        to: RefundStatus,
+    ) -> Result<TransactWriteItem, Error> {
+        let to = serde_dynamo::to_attribute_value(to)
+            .map_err(Error::internal("encoding a refund's status"))?;
+        update_item(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(refund_key(&refund.payment_id, &refund.id)))
+                .update_expression("SET #status = :to REMOVE gsi1pk, gsi1sk")
+                .condition_expression("#status = :pending")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":to", to)
+                .expression_attribute_values(":pending", AttributeValue::S("pending".into())),
+        )
+    }
+
+    /// A refund as stored.
+    pub async fn get_refund(
+        &self,
+        payment: &PaymentId,
+        refund: &RefundId,
+    ) -> Result<Option<StoredRefund>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(refund_key(payment, refund)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::internal("reading a refund"))?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, RefundItem>(item)
+                    .map(|stored| stored.stored)
+                    .map_err(Error::internal("decoding a refund"))
+            })
+            .transpose()
+    }
+
+    fn bound_key(binding: &str) -> Item {
+        HashMap::from([
+            (
+                "pk".to_owned(),
+                AttributeValue::S(format!(
+                    "REFUNDKEY#{}",
+                    crate::auth::opaque::sha256_hex(binding.as_bytes())
+                )),
+            ),
+            ("sk".to_owned(), AttributeValue::S("REFUNDKEY".to_owned())),
+        ])
+    }
+
+    /// The put that binds a request (its idempotency record's key) to its
+    /// refund; refused if the request has one already.
+    pub fn bind_refund(&self, binding: &str, refund: &Refund) -> Result<TransactWriteItem, Error> {
+        let key = Self::bound_key(binding);
+        let text = |name: &str| match key.get(name) {
+            Some(AttributeValue::S(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let item = RefundKeyItem {
+            pk: text("pk"),
+            sk: text("sk"),
+            payment_id: refund.payment_id.clone(),
+            refund_id: refund.id.clone(),
+            purge_at: refund.created_at.unix_seconds() + REFUND_KEY_SECONDS,
+        };
+        super::put_new(&self.table, &item)
+    }
+
+    /// The refund a request made, if it made one.
+    pub async fn bound_refund(&self, binding: &str) -> Result<Option<StoredRefund>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::bound_key(binding)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::internal("reading a refund's request"))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let bound: RefundKeyItem = serde_dynamo::from_item(item)
+            .map_err(Error::internal("decoding a refund's request"))?;
+        self.get_refund(&bound.payment_id, &bound.refund_id).await
+    }
+
+    /// Refunds still pending that were made at or before `before`, oldest first.
+    pub async fn pending_refunds(
+        &self,
+        before: Timestamp,
+        limit: i32,
+    ) -> Result<Vec<StoredRefund>, Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(UNSENT_INDEX)
+            .key_condition_expression("gsi1pk = :r AND gsi1sk <= :bound")
+            .expression_attribute_values(":r", AttributeValue::S(REFUND_INDEX_KEY.into()))
+            .expression_attribute_values(":bound", AttributeValue::S(format!("{before}~")))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(Error::internal("querying pending refunds"))?;
+        out.items()
+            .iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, RefundItem>(item.clone())
+                    .map(|stored| stored.stored)
+                    .map_err(Error::internal("decoding a refund"))
             })
             .collect()
     }

@@ -1,8 +1,12 @@
 //! The payment simulator's memory, kept as a real provider keeps its own: one
 //! item per idempotency key in the payments table (`SIMCHARGE#<key>`). A
 //! charge sent again under its key answers what the first did and charges
-//! nothing; a refund is given once. Tests count these items to prove a
-//! crashed and retried payment charged once.
+//! nothing. A refund is an item in the charge's partition
+//! (`SIMCHARGE#<charge key>` / `REFUND#<refund key>`), put in one
+//! transaction with the charge's `refunded_cents`, which may never pass
+//! its amount; a refund sent again under its key refunds nothing more.
+//! Tests count these items to prove a crashed and retried payment charged
+//! once, and a retried refund refunded once.
 
 use crate::Error;
 use crate::domain::Timestamp;
@@ -29,8 +33,34 @@ pub struct SimulatedCharge {
     /// `None` for a charge that succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declined: Option<DeclineCode>,
-    pub refunded: bool,
+    /// What its refunds gave back.
+    #[serde(default)]
+    pub refunded_cents: i64,
     pub created_at: Timestamp,
+}
+
+impl SimulatedCharge {
+    /// All of it was given back.
+    pub fn refunded(&self) -> bool {
+        self.declined.is_none() && self.refunded_cents >= self.amount_cents
+    }
+}
+
+/// A refund as the simulator recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulatedRefund {
+    pub key: String,
+    pub amount_cents: i64,
+    pub created_at: Timestamp,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RefundItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    refund: SimulatedRefund,
+    purge_at: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -126,18 +156,95 @@ impl SimulatedCharges {
             .transpose()
     }
 
-    /// Marks a succeeded charge refunded; `false` if there is none to refund.
-    pub async fn refund(&self, idempotency_key: &str) -> Result<bool, Error> {
-        let result = self
-            .client
-            .update_item()
+    /// Refunds `amount_cents` of the succeeded charge made under
+    /// `charge_key`, once per `refund_key`: `true` when refunded (now, or
+    /// before under this key), `false` when there is no such charge or its
+    /// refunds would pass its amount.
+    pub async fn refund(
+        &self,
+        charge_key: &str,
+        refund_key: &str,
+        amount_cents: i64,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        use super::transact::{RetryPolicy, Transaction, TransactionError};
+        let Some(charge) = self.get(charge_key).await? else {
+            return Ok(false);
+        };
+        let limit = charge.amount_cents - amount_cents;
+        if charge.declined.is_some() || limit < 0 {
+            return Ok(false);
+        }
+        let refund = RefundItem {
+            pk: format!("SIMCHARGE#{charge_key}"),
+            sk: format!("REFUND#{refund_key}"),
+            refund: SimulatedRefund {
+                key: refund_key.to_owned(),
+                amount_cents,
+                created_at: now,
+            },
+            purge_at: now.unix_seconds() + RETENTION_SECONDS,
+        };
+        let update = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(idempotency_key)))
-            .update_expression("SET refunded = :yes")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(declined)")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .set_key(Some(key(charge_key)))
+            .update_expression(
+                "SET refunded_cents = if_not_exists(refunded_cents, :zero) + :amount",
+            )
+            .condition_expression(
+                "attribute_not_exists(declined) AND \
+                 (attribute_not_exists(refunded_cents) OR refunded_cents <= :limit)",
+            )
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":amount", AttributeValue::N(amount_cents.to_string()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .build()
+            .map_err(Error::internal("building a refund"))?;
+        let mut transaction = Transaction::default();
+        transaction
+            .add("refund", super::put_new(&self.table, &refund)?)
+            .add(
+                "charge",
+                aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                    .update(update)
+                    .build(),
+            );
+        match transaction
+            .run(&self.client, None, &RetryPolicy::default())
+            .await
+        {
+            Ok(()) => Ok(true),
+            // Refunded before under this key: nothing more.
+            Err(TransactionError::Cancelled(c)) if c.condition_failed(&"refund") => Ok(true),
+            Err(TransactionError::Cancelled(c)) if c.condition_failed(&"charge") => Ok(false),
+            Err(e) => Err(Error::internal("refunding a charge")(e)),
+        }
+    }
+
+    /// The refunds of the charge made under `charge_key`.
+    pub async fn refunds(&self, charge_key: &str) -> Result<Vec<SimulatedRefund>, Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :refund)")
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(format!("SIMCHARGE#{charge_key}")),
+            )
+            .expression_attribute_values(":refund", AttributeValue::S("REFUND#".into()))
+            .consistent_read(true)
             .send()
-            .await;
-        Ok(super::unless_refused(result, "refunding a charge")?.is_some())
+            .await
+            .map_err(Error::internal("listing a charge's refunds"))?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, RefundItem>(item)
+                    .map(|stored| stored.refund)
+                    .map_err(Error::internal("decoding a refund"))
+            })
+            .collect()
     }
 }

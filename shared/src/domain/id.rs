@@ -57,6 +57,11 @@ ulid_id!(
     PaymentId,
     "a payment id"
 );
+ulid_id!(
+    /// A refund's id; also the provider's idempotency key for its refund call.
+    RefundId,
+    "a refund id"
+);
 
 #[cfg(test)]
 mod tests {

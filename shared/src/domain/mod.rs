@@ -12,6 +12,7 @@ pub mod notification;
 pub mod order;
 pub mod payment;
 pub mod product;
+pub mod refund;
 pub mod throttle;
 pub mod user;
 

@@ -162,7 +162,7 @@ impl TrackingUrl {
     }
 }
 
-fn printable(text: &str, max: usize) -> Result<&str, String> {
+pub(crate) fn printable(text: &str, max: usize) -> Result<&str, String> {
     let count = text.chars().count();
     if count == 0 || count > max || text.trim().is_empty() || text.chars().any(char::is_control) {
         return Err(format!(
@@ -207,6 +207,9 @@ pub struct Order {
     /// `null` until the order ships; absent on orders stored before.
     #[serde(default)]
     pub fulfilment: Option<Fulfilment>,
+    /// What the order's refunds gave back.
+    #[serde(default)]
+    pub refunded_cents: Cents,
 }
 
 /// Why a request cannot be priced: the products that are missing or archived.
@@ -254,6 +257,7 @@ impl Order {
             created_at: now,
             updated_at: now,
             fulfilment: None,
+            refunded_cents: Cents::ZERO,
         })
     }
 }

@@ -37,6 +37,10 @@ pub struct Card {
 pub enum PaymentStatus {
     Succeeded,
     Failed,
+    /// Succeeded, and some of it was refunded.
+    PartiallyRefunded,
+    /// Succeeded, and all of it was refunded.
+    Refunded,
 }
 
 /// Why a provider declined a charge; the problem `code` of the `402`.
@@ -67,6 +71,27 @@ pub struct Payment {
     pub failure_code: Option<DeclineCode>,
     pub card: Card,
     pub created_at: Timestamp,
+    /// What its succeeded refunds gave back.
+    #[serde(default)]
+    pub refunded_cents: Cents,
+    /// Its refunds, oldest first (not stored on the payment's own item).
+    #[serde(default)]
+    pub refunds: Vec<super::refund::Refund>,
+}
+
+impl Payment {
+    /// The payment with its refunds, its status telling how much they gave back.
+    pub fn with_refunds(mut self, refunds: Vec<super::refund::Refund>) -> Self {
+        if self.status == PaymentStatus::Succeeded && self.refunded_cents.get() > 0 {
+            self.status = if self.refunded_cents >= self.amount_cents {
+                PaymentStatus::Refunded
+            } else {
+                PaymentStatus::PartiallyRefunded
+            };
+        }
+        self.refunds = refunds;
+        self
+    }
 }
 
 /// The `payment.succeeded` event, as it goes on the queue.

@@ -36,6 +36,8 @@ macro_rules! authenticates {
 }
 authenticates!(
     crate::wiring::UsersApi,
+    crate::wiring::RefundsApi,
+    crate::wiring::CancelApi,
     crate::wiring::AccountApi,
     crate::wiring::CatalogApi,
     crate::wiring::OrdersApi,

@@ -21,6 +21,7 @@ pub mod orders;
 pub mod payments;
 pub mod problem;
 pub mod products;
+pub mod refunds;
 pub mod storefront;
 pub mod users;
 

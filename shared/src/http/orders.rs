@@ -10,7 +10,7 @@ use crate::domain::{
 };
 use crate::fulfilment::Shipment;
 use crate::users;
-use crate::wiring::{FulfilmentApi, Idempotent, Listing, OrdersApi};
+use crate::wiring::{CancelApi, FulfilmentApi, Idempotent, Listing, OrdersApi};
 use crate::{Error, FieldError};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -49,66 +49,7 @@ pub fn order_request(req: &Request) -> Result<OrderRequest, Error> {
             );
         }
         Some(Value::Array(entries)) => {
-            for (i, entry) in entries.into_iter().enumerate() {
-                let Value::Object(mut fields) = entry else {
-                    body.reject(&format!("items[{i}]"), "must be an object");
-                    continue;
-                };
-                let product_id = match fields.remove("product_id") {
-                    None => {
-                        body.reject(&format!("items[{i}].product_id"), "is required");
-                        None
-                    }
-                    Some(Value::String(text)) => match ProductId::parse(&text) {
-                        Some(id) => Some(id),
-                        None => {
-                            unknown.push(
-                                FieldError::new(
-                                    format!("items[{i}].product_id"),
-                                    "is not a product that can be ordered",
-                                )
-                                .for_product(text),
-                            );
-                            None
-                        }
-                    },
-                    Some(_) => {
-                        body.reject(&format!("items[{i}].product_id"), "must be a string");
-                        None
-                    }
-                };
-                let quantity = match fields.remove("quantity") {
-                    None => {
-                        body.reject(&format!("items[{i}].quantity"), "is required");
-                        None
-                    }
-                    Some(value) => match super::body::integer(&value) {
-                        Ok(n) => match Quantity::parse(n) {
-                            Ok(q) => Some(q),
-                            Err(m) => {
-                                body.reject(&format!("items[{i}].quantity"), m);
-                                None
-                            }
-                        },
-                        Err(_) => {
-                            body.reject(
-                                &format!("items[{i}].quantity"),
-                                "must be an integer from 1 to 100",
-                            );
-                            None
-                        }
-                    },
-                };
-                for extra in fields.keys() {
-                    body.reject(&format!("items[{i}].{extra}"), "is not a known field");
-                }
-                if let (Some(product_id), Some(quantity)) = (product_id, quantity) {
-                    lines.push(LineRequest {
-                        product_id,
-                        quantity,
-                    });
-                }
-            }
+            lines = product_lines(&mut body, "items", entries, &mut unknown);
         }
         Some(_) => body.reject("items", "must be an array"),
     }
@@ -117,6 +58,79 @@ pub fn order_request(req: &Request) -> Result<OrderRequest, Error> {
         return Err(Error::UnknownProduct(unknown));
     }
     OrderRequest::parse(lines).map_err(Error::Validation)
+}
+
+/// The `{"product_id", "quantity"}` entries of the array `field`: each
+/// offending field is rejected on `body`, and an id that is no product id
+/// goes to `unknown` (naming it), so the caller decides how to answer it.
+pub fn product_lines(
+    body: &mut JsonBody,
+    field: &str,
+    entries: Vec<Value>,
+    unknown: &mut Vec<FieldError>,
+) -> Vec<LineRequest> {
+    let mut lines = Vec::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let Value::Object(mut fields) = entry else {
+            body.reject(&format!("{field}[{i}]"), "must be an object");
+            continue;
+        };
+        let product_id = match fields.remove("product_id") {
+            None => {
+                body.reject(&format!("{field}[{i}].product_id"), "is required");
+                None
+            }
+            Some(Value::String(text)) => match ProductId::parse(&text) {
+                Some(id) => Some(id),
+                None => {
+                    unknown.push(
+                        FieldError::new(
+                            format!("{field}[{i}].product_id"),
+                            "is not a product that can be ordered",
+                        )
+                        .for_product(text),
+                    );
+                    None
+                }
+            },
+            Some(_) => {
+                body.reject(&format!("{field}[{i}].product_id"), "must be a string");
+                None
+            }
+        };
+        let quantity = match fields.remove("quantity") {
+            None => {
+                body.reject(&format!("{field}[{i}].quantity"), "is required");
+                None
+            }
+            Some(value) => match super::body::integer(&value) {
+                Ok(n) => match Quantity::parse(n) {
+                    Ok(q) => Some(q),
+                    Err(m) => {
+                        body.reject(&format!("{field}[{i}].quantity"), m);
+                        None
+                    }
+                },
+                Err(_) => {
+                    body.reject(
+                        &format!("{field}[{i}].quantity"),
+                        "must be an integer from 1 to 100",
+                    );
+                    None
+                }
+            },
+        };
+        for extra in fields.keys() {
+            body.reject(&format!("{field}[{i}].{extra}"), "is not a known field");
+        }
+        if let (Some(product_id), Some(quantity)) = (product_id, quantity) {
+            lines.push(LineRequest {
+                product_id,
+                quantity,
+            });
+        }
+    }
+    lines
 }
 
 fn created(order: &Order) -> Result<Response<Body>, Error> {
@@ -203,12 +217,21 @@ pub async fn get(
     json(StatusCode::OK, &order)
 }
 
-/// `POST /orders/{id}/cancel`
+/// `POST /orders/{id}/cancel`: the owner's or an admin's; a paid order is
+/// refunded in full.
 pub async fn cancel(
-    api: &OrdersApi,
+    api: &CancelApi,
     (caller, id): (Caller, OrderId),
 ) -> Result<Response<Body>, Error> {
-    json(StatusCode::OK, &api.orders.cancel(caller.id(), &id).await?)
+    let order = crate::refunds::cancel(
+        &api.orders,
+        &api.refunds,
+        caller.id(),
+        caller.is_admin(),
+        &id,
+    )
+    .await?;
+    json(StatusCode::OK, &order)
 }
 
 impl<S> FromRequest<S> for Shipment {

@@ -216,6 +216,13 @@ impl From<&Error> for Problem {
                 "too_many_open_orders",
                 "You have 5 orders waiting for payment: pay or cancel one first (unpaid orders expire after 30 minutes).",
             ),
+            Error::RefundExceedsPayment { refundable_cents } => Problem::new(
+                S::CONFLICT,
+                "refund_exceeds_payment",
+                format!(
+                    "The refunds of a payment never add up to more than it: {refundable_cents} cents of it are left to refund."
+                ),
+            ),
             Error::OrderNotPayable => Problem::new(
                 S::CONFLICT,
                 "order_not_payable",
@@ -367,6 +374,13 @@ mod tests {
                 "idempotency_key_required",
             ),
             (Error::OrderNotPayable, 409, "order_not_payable"),
+            (
+                Error::RefundExceedsPayment {
+                    refundable_cents: 0,
+                },
+                409,
+                "refund_exceeds_payment",
+            ),
             (Error::TooManyOpenOrders, 409, "too_many_open_orders"),
             (
                 Error::PaymentDeclined {

@@ -175,6 +175,8 @@ impl<P: PaymentProvider> Payments<P> {
             failure_code,
             card,
             created_at: now,
+            refunded_cents: crate::domain::Cents::ZERO,
+            refunds: Vec::new(),
         };
         match outcome {
             ChargeOutcome::UnknownMethod => {
@@ -194,7 +196,10 @@ impl<P: PaymentProvider> Payments<P> {
                 };
                 let mut transaction = Transaction::default();
                 transaction
-                    .add(Write::Payment, self.payments.put_new(&failed, user, None)?)
+                    .add(
+                        Write::Payment,
+                        self.payments.put_new(&failed, user, None, None)?,
+                    )
                     .add(Write::Attempt, self.payments.settle_attempt(&attempt)?)
                     .add(Write::Answer, store.complete_item(claim, &declined)?);
                 match transaction
@@ -208,7 +213,9 @@ impl<P: PaymentProvider> Payments<P> {
                     Err(e) => Err(Error::internal("recording a declined payment")(e)),
                 }
             }
-            ChargeOutcome::Succeeded { card, reference } => {
+            ChargeOutcome::Succeeded {
+                card, reference, ..
+            } => {
                 let paid = payment(PaymentStatus::Succeeded, None, card);
                 let event = Envelope {
                     kind: EVENT_TYPE.into(),
@@ -230,7 +237,12 @@ impl<P: PaymentProvider> Payments<P> {
                 transaction
                     .add(
                         Write::Payment,
-                        self.payments.put_new(&paid, user, Some(event.clone()))?,
+                        self.payments.put_new(
+                            &paid,
+                            user,
+                            Some(event.clone()),
+                            Some(&reference),
+                        )?,
                     )
                     .add(
                         Write::Order,
@@ -257,7 +269,8 @@ impl<P: PaymentProvider> Payments<P> {
                     }
                     // Paid, cancelled or expired meanwhile: give the money back.
                     Err(TransactionError::Cancelled(c)) if c.condition_failed(&Write::Order) => {
-                        self.give_back(&attempt, &reference).await?;
+                        self.give_back(&attempt, &reference, order.total_cents)
+                            .await?;
                         Err(Error::OrderNotPayable)
                     }
                     // Not committed, or perhaps committed: a retry or the
@@ -271,8 +284,13 @@ impl<P: PaymentProvider> Payments<P> {
 
     /// Refunds a charge whose order could not be paid, then forgets its
     /// attempt. A refund that fails leaves the attempt for the sweeper.
-    async fn give_back(&self, attempt: &Attempt, reference: &str) -> Result<(), Error> {
-        if let Err(error) = self.provider.refund(reference).await {
+    async fn give_back(
+        &self,
+        attempt: &Attempt,
+        reference: &str,
+        amount_cents: crate::domain::Cents,
+    ) -> Result<(), Error> {
+        if let Err(error) = refund_whole(&self.provider, attempt, reference, amount_cents).await {
             tracing::error!(
                 payment = %attempt.payment_id,
                 error = crate::error::chain(&error),
@@ -391,18 +409,46 @@ async fn settle_one<P: PaymentProvider>(
     attempt: &Attempt,
 ) -> Result<Option<bool>, Error> {
     let charged = match provider.retrieve(attempt.payment_id.as_str()).await? {
-        Some(ChargeOutcome::Succeeded { reference, .. }) => Some(reference),
+        Some(ChargeOutcome::Succeeded {
+            reference,
+            amount_cents,
+            ..
+        }) => Some((reference, amount_cents)),
         _ => None,
     };
-    let Some(reference) = charged else {
+    let Some((reference, amount_cents)) = charged else {
         return Ok(payments.forget_attempt(attempt).await?.then_some(false));
     };
     // Claimed first, so a retry waits instead of committing a charge being refunded.
     if attempt.state == AttemptState::Charging && !payments.start_refunding(attempt).await? {
         return Ok(None);
     }
-    provider.refund(&reference).await?;
+    refund_whole(provider, attempt, &reference, amount_cents).await?;
     tracing::warn!(payment = %attempt.payment_id, order = %attempt.order_id, "an abandoned charge was given back");
     payments.forget_attempt(attempt).await?;
     Ok(Some(true))
+}
+
+/// Gives a charge whose payment was never recorded back whole, under a key
+/// of its own (its payment id): asked twice, the provider refunds once.
+async fn refund_whole<P: PaymentProvider>(
+    provider: &P,
+    attempt: &Attempt,
+    reference: &str,
+    amount_cents: crate::domain::Cents,
+) -> Result<(), Error> {
+    let key = format!("giveback_{}", attempt.payment_id);
+    let outcome = provider
+        .refund(&provider::RefundRequest {
+            reference,
+            amount_cents,
+            idempotency_key: &key,
+        })
+        .await?;
+    match outcome {
+        provider::RefundOutcome::Succeeded => Ok(()),
+        provider::RefundOutcome::Failed => Err(Error::internal("giving a charge back")(
+            "the provider refused the refund",
+        )),
+    }
 }

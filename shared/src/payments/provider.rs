@@ -26,7 +26,9 @@ pub struct ChargeRequest<'a> {
 pub enum ChargeOutcome {
     Succeeded {
         card: Card,
+        /// The provider's name for the charge, which its refunds quote.
         reference: String,
+        amount_cents: Cents,
     },
     Declined {
         card: Card,
@@ -49,9 +51,31 @@ pub trait PaymentProvider: Send + Sync {
         &self,
         idempotency_key: &str,
     ) -> impl Future<Output = Result<Option<ChargeOutcome>, Error>> + Send;
-    /// Gives a succeeded charge back (when its order could not be paid
-    /// after all); giving it back again changes nothing.
-    fn refund(&self, reference: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Gives `amount_cents` of a succeeded charge back, once per
+    /// idempotency key: a refund sent again under its key answers what the
+    /// first did. `Err` is an answer that may or may not have refunded (a
+    /// timeout, a `5xx`): ask again under the same key to know.
+    fn refund(
+        &self,
+        request: &RefundRequest<'_>,
+    ) -> impl Future<Output = Result<RefundOutcome, Error>> + Send;
+}
+
+/// A refund as the provider sees it.
+#[derive(Debug, Clone)]
+pub struct RefundRequest<'a> {
+    /// The charge, as the provider named it when it succeeded.
+    pub reference: &'a str,
+    pub amount_cents: Cents,
+    /// The refund's id, or for a charge given back whole, the payment's.
+    pub idempotency_key: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Succeeded,
+    /// The provider refused (nothing left to refund, not its charge).
+    Failed,
 }
 
 /// Stripe's test tokens, answered without a network, with the charges kept
@@ -90,6 +114,7 @@ fn outcome(charge: SimulatedCharge) -> ChargeOutcome {
             code,
         },
         None => ChargeOutcome::Succeeded {
+            amount_cents: Cents::parse(charge.amount_cents).unwrap_or(Cents::ZERO),
             card: charge.card,
             reference: format!("{REFERENCE_PREFIX}{}", charge.key),
         },
@@ -111,7 +136,7 @@ impl PaymentProvider for Simulator {
                 currency: request.currency.to_owned(),
                 card,
                 declined,
-                refunded: false,
+                refunded_cents: 0,
                 created_at: Timestamp::now(),
             })
             .await?;
@@ -128,17 +153,24 @@ impl PaymentProvider for Simulator {
         Ok(self.charges.get(idempotency_key).await?.map(outcome))
     }
 
-    async fn refund(&self, reference: &str) -> Result<(), Error> {
-        let key = reference
-            .strip_prefix(REFERENCE_PREFIX)
-            .ok_or_else(|| Error::internal("refunding")("not a reference the simulator gave"))?;
-        if self.charges.refund(key).await? {
-            Ok(())
+    async fn refund(&self, request: &RefundRequest<'_>) -> Result<RefundOutcome, Error> {
+        let Some(charge) = request.reference.strip_prefix(REFERENCE_PREFIX) else {
+            return Ok(RefundOutcome::Failed);
+        };
+        let refunded = self
+            .charges
+            .refund(
+                charge,
+                request.idempotency_key,
+                request.amount_cents.get(),
+                Timestamp::now(),
+            )
+            .await?;
+        Ok(if refunded {
+            RefundOutcome::Succeeded
         } else {
-            Err(Error::internal("refunding")(
-                "no succeeded charge has this reference",
-            ))
-        }
+            RefundOutcome::Failed
+        })
     }
 }
 

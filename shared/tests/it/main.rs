@@ -10,6 +10,7 @@ mod orders;
 mod payments;
 mod product_handlers;
 mod products_table;
+mod refunds;
 mod storefront_handlers;
 mod transact_retry;
 mod users;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use shared::domain::Role;
 use shared::http::{orders, serve};
 use shared::sweepers::ExpireOrders;
-use shared::wiring::{Idempotent, Listing, OrdersApi};
+use shared::wiring::{CancelApi, Idempotent, Listing, OrdersApi};
 
 fn request(mut event: Value, auth: &str, id: Option<&str>) -> Request {
     event["headers"]["authorization"] = format!("Bearer {auth}").into();
@@ -84,7 +84,7 @@ async fn sample_events_drive_the_order_functions() {
     let (status, cancelled, _) = parts(
         serve(
             request(event("cancel-order.json"), &me, Some(id)),
-            &by_id,
+            &CancelApi::from_env().unwrap(),
             orders::cancel,
         )
         .await

@@ -29,17 +29,17 @@ async fn an_expired_order_cannot_be_paid() {
 /// A buyer with one open order, and a payments service whose table (its
 /// payments, attempts and the simulator's charges) no other test shares, so
 /// a sweep here settles only this test's attempts.
-struct Checkout {
-    payments: shared::payments::Payments<Simulator>,
+pub(crate) struct Checkout {
+    pub(crate) payments: shared::payments::Payments<Simulator>,
     store: IdempotencyStore,
-    orders: shared::orders::Orders,
-    user: UserId,
-    order: Order,
+    pub(crate) orders: shared::orders::Orders,
+    pub(crate) user: UserId,
+    pub(crate) order: Order,
     key: IdempotencyKey,
 }
 
 impl Checkout {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Self::in_table(common::copy_table(&env("PAYMENTS_TABLE")).await).await
     }
 
@@ -100,7 +100,7 @@ impl Checkout {
 
     /// One try of the request: claims the key (waiting out a dead try's
     /// lock) and pays.
-    async fn pay(&self, token: &str) -> Result<Charged, Error> {
+    pub(crate) async fn pay(&self, token: &str) -> Result<Charged, Error> {
         self.pay_with(&self.key, token, "192.0.2.1").await
     }
 
@@ -208,12 +208,12 @@ async fn a_payment_that_died_after_the_charge_charges_once_when_retried() {
         "the retry charged under the same key: {charges:?}"
     );
     assert_eq!(charges[0].key, payment.id.as_str());
-    assert!(!charges[0].refunded);
+    assert!(!charges[0].refunded());
     let order = t.orders.get(&t.user, false, &t.order.id).await.unwrap();
     assert_eq!(order.status, OrderStatus::Paid);
     // The commit deleted the attempt: a sweep has nothing to give back.
     assert_eq!(t.sweep(later()).await, Settled::default());
-    assert!(!t.charges().await[0].refunded);
+    assert!(!t.charges().await[0].refunded());
 }
 
 #[tokio::test]
@@ -243,13 +243,13 @@ async fn an_abandoned_charge_is_given_back_by_the_sweeper_and_a_later_retry_char
         t.sweep(Timestamp::now().plus_seconds(-grace)).await,
         Settled::default()
     );
-    assert!(!t.charges().await[0].refunded);
+    assert!(!t.charges().await[0].refunded());
 
     let swept = t.sweep(later()).await;
     assert_eq!(swept.refunded, 1, "{swept:?}");
     let charges = t.charges().await;
     assert_eq!(charges.len(), 1);
-    assert!(charges[0].refunded, "the abandoned charge was given back");
+    assert!(charges[0].refunded(), "the abandoned charge was given back");
     assert_eq!(
         t.sweep(later()).await,
         Settled::default(),
@@ -262,7 +262,7 @@ async fn an_abandoned_charge_is_given_back_by_the_sweeper_and_a_later_retry_char
     };
     let charges = t.charges().await;
     assert_eq!(charges.len(), 2);
-    let kept: Vec<_> = charges.iter().filter(|c| !c.refunded).collect();
+    let kept: Vec<_> = charges.iter().filter(|c| !c.refunded()).collect();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].key, payment.id.as_str());
 }
@@ -281,7 +281,7 @@ async fn a_charge_whose_order_was_cancelled_before_the_retry_is_given_back() {
     assert_eq!(t.sweep(later()).await.refunded, 1);
     let charges = t.charges().await;
     assert_eq!(charges.len(), 1);
-    assert!(charges[0].refunded, "no money kept for a cancelled order");
+    assert!(charges[0].refunded(), "no money kept for a cancelled order");
 }
 
 #[tokio::test]

@@ -395,3 +395,48 @@ async fn an_admin_ships_an_order_and_the_buyer_sees_its_tracking() {
     );
     check_page(&buyer, "order-delivered").await;
 }
+
+/// The admin refunds part of a paid order from its page, putting its unit
+/// back in stock (an amount past the payment is refused in the form); the
+/// buyer sees the refund, cancels the order and gets the rest back.
+#[tokio::test]
+async fn an_admin_refunds_part_of_an_order_and_the_buyer_cancels_the_rest() {
+    let admin = admin_token().await;
+    let PaidOrder {
+        username: name,
+        order_id: id,
+        ..
+    } = paid_order(&admin).await;
+
+    let b = browser().await;
+    sign_in_admin(&b).await;
+    open(&b, &format!("/shop/orders/{id}")).await;
+    wait_for_text(&b, "#order-status", "Paid").await;
+    fill(&b, "#refund [name=amount]", "9.01").await;
+    click(&b, "#refund button[type=submit]").await;
+    wait_for_part(&b, "#refund .summary", "left to refund").await;
+    fill(&b, "#refund [name=amount]", "3.00").await;
+    find(&b, "#refund [name=reason]")
+        .await
+        .select_by_value("damaged")
+        .await
+        .expect("the reason");
+    fill(&b, "#refund [name=restock_0]", "1").await;
+    click(&b, "#refund button[type=submit]").await;
+    wait_for_part(&b, "#refunded", "$3.00").await;
+    check_page(&b, "admin-refunded").await;
+
+    let buyer = browser().await;
+    open(&buyer, "/").await;
+    sign_in(&buyer, &name, PASSWORD).await;
+    open(&buyer, &format!("/shop/orders/{id}")).await;
+    wait_for_part(&buyer, "#refunded", "Partly refunded").await;
+    assert!(
+        texts(&buyer, "#refund").await.is_empty(),
+        "no refund form for a buyer"
+    );
+    click(&buyer, "button.cancel").await;
+    wait_for_text(&buyer, "#order-status", "Cancelled").await;
+    wait_for_part(&buyer, "#refunded", "Refunded in full: $9.00").await;
+    check_page(&buyer, "order-cancelled-refunded").await;
+}
