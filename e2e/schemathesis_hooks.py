@@ -21,16 +21,23 @@ demo catalogue, which the tests after this one order from; the ids come in
 FERROCART_PROTECTED_PRODUCTS) go to an id that names no product instead, and
 are answered 404. Schemathesis finds those ids in the spec's examples and in
 listings; the run changes and archives the products it creates itself.
+
+Likewise a PUT or DELETE of a shipping option whose id could be one goes to
+one of four ids of the run's own (`schemathesis-0` to `-3`, deleted after the
+run): the demo options stay, and the shop's fifty slots are not filled with
+options the other tests would then be refused.
 """
 
 import itertools
 import os
+import re
 
 import schemathesis
 
 _requests = itertools.count()
 _protected = frozenset(filter(None, os.environ.get("FERROCART_PROTECTED_PRODUCTS", "").split(",")))
 _NO_PRODUCT = "00000000000000000000000000"
+_OPTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,49}")
 
 
 @schemathesis.hook
@@ -42,6 +49,14 @@ def before_call(context, case, kwargs):
         and case.path_parameters.get("id") in _protected
     ):
         case.path_parameters["id"] = _NO_PRODUCT
+    if (
+        str(case.method).upper() in ("PUT", "DELETE")
+        and case.path == "/shipping-options/{id}"
+        and isinstance(case.path_parameters, dict)
+        and isinstance(case.path_parameters.get("id"), str)
+        and _OPTION_ID.fullmatch(case.path_parameters["id"])
+    ):
+        case.path_parameters["id"] = f"schemathesis-{next(_requests) % 4}"
     if isinstance(case.body, (bytes, bytearray)):
         try:
             bytes(case.body).decode("utf-8")

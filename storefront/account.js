@@ -188,6 +188,7 @@ export function drawNav() {
     if (auth.isAdmin) {
       links.push(el("a", { href: "/shop/admin/orders", id: "orders-admin-link" }, "Orders admin"));
       links.push(el("a", { href: "/shop/admin/products" }, "Products admin"));
+      links.push(el("a", { href: "/shop/admin/shipping", id: "shipping-admin-link" }, "Shipping"));
     }
     links.push(el("a", { href: "/shop/account", class: "who", id: "account-link" }, auth.user.username));
     links.push(el("button", { type: "button", class: "link", id: "sign-out", onclick: async () => { await auth.signOut(); navigate("/"); } }, "Sign out"));

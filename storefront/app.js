@@ -9,6 +9,7 @@ import { accountPage, drawNav, signInPage } from "./account.js";
 import { catalogue, productPage } from "./catalogue.js";
 import { cartPage, orderPage, ordersPage } from "./orders.js";
 import { adminOrders, adminProducts, adminProduct, adminNewProduct } from "./admin.js";
+import { adminShipping } from "./shipping.js";
 import { drawReminder, verifyPage } from "./verify.js";
 import { forgotPage, resetPage } from "./recovery.js";
 
@@ -40,6 +41,7 @@ const routes = [
   [/^\/shop\/orders\/([^/]+)$/, signedIn((url, id) => orderPage(id, notFound))],
   [/^\/shop\/admin\/orders$/, signedIn(() => adminOrders(), true)],
   [/^\/shop\/admin\/products$/, signedIn(() => adminProducts(), true)],
+  [/^\/shop\/admin\/shipping$/, signedIn(() => adminShipping(), true)],
   [/^\/shop\/admin\/products\/new$/, signedIn(() => adminNewProduct(), true)],
   [/^\/shop\/admin\/products\/([^/]+)$/, signedIn((url, id) => adminProduct(id, notFound), true)],
 ];
@@ -74,4 +76,7 @@ window.addEventListener("popstate", route);
 auth.watch(() => {
   if (!auth.user && /^\/shop\/(orders|admin|account)/.test(location.pathname)) route();
 });
-auth.restore().finally(route);
+auth.restore().finally(() => {
+  cart.settle();
+  route();
+});

@@ -73,6 +73,7 @@ function lineRow(line, short) {
 
 /** `/shop/cart`: the lines priced now, then sign in and place the order. */
 export async function cartPage(shortages = new Set(), problem = null) {
+  await cart.ready();
   if (!cart.lines().length) {
     return show("Cart", el("h1", {}, "Your cart"), el("p", {}, "Your cart is empty. ", el("a", { href: "/" }, "Browse the catalogue")));
   }
@@ -113,6 +114,7 @@ async function placeOrder(event) {
   if (button.disabled) return;
   button.disabled = true;
   button.textContent = "Placing your order…";
+  await cart.ready();
   const key = cart.key();
   const items = cart.lines().map(({ product_id, quantity }) => ({ product_id, quantity }));
   for (let attempt = 0; ; attempt++) {

@@ -29,6 +29,9 @@ struct Cli {
     /// The products table.
     #[arg(long, global = true, env = "PRODUCTS_TABLE")]
     products_table: Option<String>,
+    /// The orders table (which holds the shipping options).
+    #[arg(long, global = true, env = "ORDERS_TABLE")]
+    orders_table: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,7 +46,8 @@ enum Command {
         #[arg(long)]
         email: String,
     },
-    /// Load the demo catalogue (36 products in 6 categories); running it again adds nothing.
+    /// Load the demo catalogue (36 products in 6 categories) and the standard
+    /// and express shipping options; running it again adds nothing.
     Seed,
     /// The payment-events dead-letter queue.
     Dlq {
@@ -157,10 +161,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             )
             .await?;
             check_table(&dynamodb, &table, &endpoint).await?;
-            let products = ProductsTable::new(dynamodb, table);
+            let products = ProductsTable::new(dynamodb.clone(), table);
             let seeded = ops::seed::seed(&products).await?;
             println!(
                 "demo catalogue: {} products created, {} already there",
+                seeded.created, seeded.present
+            );
+            let orders = table_name(
+                &cli,
+                &sdk,
+                cli.orders_table.clone(),
+                "OrdersTableName",
+                "orders",
+            )
+            .await?;
+            check_table(&dynamodb, &orders, &endpoint).await?;
+            let options = shared::aws::ShippingOptions::new(dynamodb, orders);
+            let seeded = ops::seed::seed_shipping(&options).await?;
+            println!(
+                "shipping options: {} created, {} already there",
                 seeded.created, seeded.present
             );
         }

@@ -14,9 +14,11 @@ use std::time::Duration;
 
 /// Routes that need an admin token; every other route with an
 /// `authorization` header gets the customer's.
-const ADMIN_EVENTS: [&str; 8] = [
+const ADMIN_EVENTS: [&str; 10] = [
     "create-product",
     "create-refund",
+    "put-shipping-option",
+    "delete-shipping-option",
     "update-product",
     "delete-product",
     "enqueue-notification",
@@ -29,16 +31,37 @@ const ADMIN_EVENTS: [&str; 8] = [
 /// for the queue consumer the message ids it reports as failed.
 pub fn expected_status(function: &str) -> Option<u16> {
     Some(match function {
-        "health" | "openapi" | "login" | "me" | "list-products" | "get-product"
-        | "update-product" | "list-orders" | "list-admin-orders" | "ship-order"
-        | "deliver-order" | "get-order" | "cancel-order" | "get-payment" | "get-notification"
-        | "list-notifications" | "list-addresses" | "update-address" | "update-me" => 200,
+        "health"
+        | "openapi"
+        | "login"
+        | "me"
+        | "list-products"
+        | "get-product"
+        | "update-product"
+        | "list-orders"
+        | "list-admin-orders"
+        | "ship-order"
+        | "deliver-order"
+        | "get-order"
+        | "cancel-order"
+        | "get-payment"
+        | "get-notification"
+        | "list-notifications"
+        | "list-addresses"
+        | "update-address"
+        | "update-me"
+        | "list-shipping-options"
+        | "put-shipping-option" => 200,
         "register" | "create-product" | "create-order" | "process-payment" | "create-address"
         | "create-refund" => 201,
         "enqueue-notification" | "resend-verification" | "request-password-reset" => 202,
         // Their tokens are a sample's: only a mailed link holds a live one.
         "verify-email" | "confirm-password-reset" => 400,
-        "delete-product" | "change-password" | "delete-address" => 204,
+        "delete-product"
+        | "change-password"
+        | "delete-address"
+        | "delete-shipping-option"
+        | "delete-cart" => 204,
         "not-found" => 404,
         _ => return None,
     })
@@ -206,6 +229,8 @@ struct Fixtures {
     shipped: String,
     /// A succeeded payment, for create-refund.
     refundable: String,
+    /// A shipping option for delete-shipping-option.
+    doomed_option: String,
     notification: String,
 }
 
@@ -361,6 +386,18 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
     )
     .await?;
 
+    let doomed_option = format!("doomed-{}", unique().to_lowercase());
+    let option_body = body_of(get("put-shipping-option")?, "put-shipping-option")?;
+    api.expect(
+        Method::PUT,
+        &format!("/shipping-options/{doomed_option}"),
+        Some(&admin),
+        Some(&option_body),
+        &[],
+        &[200],
+    )
+    .await?;
+
     let notification_body = body_of(get("enqueue-notification")?, "enqueue-notification")?;
     let notification = api
         .expect(
@@ -389,6 +426,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         shippable,
         shipped,
         refundable,
+        doomed_option,
         notification: text(&notification.body, "id")?,
     })
 }
@@ -454,6 +492,15 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
             "deliver-order" => set_path_id(event, &f.shipped),
             "get-payment" => set_path_id(event, &f.payment.0),
             "create-refund" => set_path_id(event, &f.refundable),
+            "delete-shipping-option" => set_path_id(event, &f.doomed_option),
+            "put-cart-item" | "delete-cart-item" => {
+                // The first demo product, in the customer's own cart.
+                let id = ops::seed::product_id(0).to_string();
+                let path = format!("/cart/items/{id}");
+                event["pathParameters"]["product_id"] = json!(id);
+                event["rawPath"] = json!(path);
+                event["requestContext"]["http"]["path"] = json!(path);
+            }
             "get-notification" => {
                 set_path_id(event, &f.notification);
                 // Queued by an admin for an address, not a user: the admin reads it.

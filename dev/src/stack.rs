@@ -364,6 +364,15 @@ impl Stack {
             "  demo catalogue: {} products created, {} already there",
             seeded.created, seeded.present
         );
+        let shipping =
+            shared::aws::ShippingOptions::new(dynamodb.clone(), table_name("ORDERS_TABLE")?);
+        let seeded = ops::seed::seed_shipping(&shipping)
+            .await
+            .map_err(|e| fail(format!("seeding the shipping options: {e}")))?;
+        println!(
+            "  shipping options: {} created, {} already there",
+            seeded.created, seeded.present
+        );
 
         // What the functions get beyond Cargo.toml's static settings.
         let mut function_env: Vec<(String, String)> = if endpoints.external {

@@ -309,3 +309,58 @@ pub async fn seed(table: &ProductsTable) -> Result<Seeded, Error> {
     }
     Ok(seeded)
 }
+
+/// The demo shop's shipping options: (id, name, amount in cents, free from
+/// this subtotal). Both serve [`SHIPPING_COUNTRIES`].
+pub const SHIPPING: &[(&str, &str, i64, Option<i64>)] = &[
+    (
+        "standard",
+        "Standard (3 to 5 working days)",
+        499,
+        Some(5000),
+    ),
+    ("express", "Express (next working day)", 1499, None),
+];
+
+pub const SHIPPING_COUNTRIES: &[&str] = &[
+    "US", "CA", "GB", "IE", "DE", "FR", "NL", "BE", "ES", "IT", "AT", "SE", "DK", "NO", "FI",
+];
+
+/// Writes every demo shipping option that is not there yet.
+pub async fn seed_shipping(options: &shared::aws::ShippingOptions) -> Result<Seeded, Error> {
+    use shared::domain::address::Country;
+    use shared::domain::shipping::{self, ShippingName, ShippingOption, ShippingOptionId};
+    let mut seeded = Seeded {
+        created: 0,
+        present: 0,
+    };
+    let countries = SHIPPING_COUNTRIES
+        .iter()
+        .map(|c| Country::parse(c).map_err(|m| Error::validation("countries", m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (id, name, amount, free) in SHIPPING {
+        let id = ShippingOptionId::parse(id).map_err(|m| Error::validation("id", m))?;
+        if options.get(&id).await?.is_some() {
+            seeded.present += 1;
+            continue;
+        }
+        let option = ShippingOption {
+            id,
+            name: ShippingName::parse(name).map_err(|m| Error::validation("name", m))?,
+            countries: countries.clone(),
+            amount_cents: shipping::amount(*amount)
+                .map_err(|m| Error::validation("amount_cents", m))?,
+            free_over_cents: free
+                .map(shipping::threshold)
+                .transpose()
+                .map_err(|m| Error::validation("free_over_cents", m))?,
+            active: true,
+        };
+        match options.put(&option, None).await? {
+            Ok(_) => seeded.created += 1,
+            // Written meanwhile, or the shop's list is full: leave it.
+            Err(_) => seeded.present += 1,
+        }
+    }
+    Ok(seeded)
+}

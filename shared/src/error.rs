@@ -116,6 +116,15 @@ pub enum Error {
     },
     #[error("payment not found")]
     PaymentNotFound,
+    #[error("the cart holds the most lines it may")]
+    CartFull,
+    /// The cart kept changing under this write.
+    #[error("the cart changed while it was being written")]
+    CartBusy,
+    #[error("shipping option not found")]
+    ShippingOptionNotFound,
+    #[error("the shop has the most shipping options it may")]
+    TooManyShippingOptions,
     /// What is left to refund of the payment, in cents.
     #[error("the refund exceeds what is left of the payment")]
     RefundExceedsPayment { refundable_cents: i64 },

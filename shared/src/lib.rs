@@ -2,8 +2,8 @@
 //!
 //! - [`domain`]: types and rules, no I/O and no AWS types; every value type
 //!   is made by its `parse`, so an invalid one cannot exist;
-//! - the use cases, one module per service: [`users`], [`addresses`], [`catalog`],
-//!   [`orders`], [`fulfilment`], [`payments`], [`refunds`], [`notifications`], and the scheduled
+//! - the use cases, one module per service: [`users`], [`addresses`], [`catalog`], [`cart`],
+//!   [`orders`], [`fulfilment`], [`payments`], [`refunds`], [`shipping`], [`notifications`], and the scheduled
 //!   [`sweepers`];
 //! - [`auth`]: password hashing and access tokens; [`cursor`] and
 //!   [`idempotency`]: list cursors and `Idempotency-Key` values;
@@ -18,6 +18,7 @@
 pub mod addresses;
 pub mod auth;
 pub mod aws;
+pub mod cart;
 pub mod catalog;
 pub mod cursor;
 #[macro_use]
@@ -31,6 +32,7 @@ pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod refunds;
+pub mod shipping;
 pub mod storefront;
 pub mod sweepers;
 pub mod telemetry;

@@ -31,6 +31,7 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
     source!("catalogue.js", JS),
     source!("orders.js", JS),
     source!("admin.js", JS),
+    source!("shipping.js", JS),
     source!("verify.js", JS),
     source!("recovery.js", JS),
     source!("app.js", JS),

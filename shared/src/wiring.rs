@@ -485,6 +485,43 @@ impl CancelApi {
     }
 }
 
+/// The caller's cart, in the orders table, priced from the products table.
+pub struct CartApi {
+    pub cart: crate::cart::CartService,
+    pub verifier: TokenVerifier,
+}
+
+impl CartApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let client = dynamodb(&sdk_config()?);
+        Ok(Self {
+            cart: crate::cart::CartService {
+                carts: crate::aws::Carts::new(client.clone(), required(ORDERS_TABLE)?),
+                products: ProductsTable::new(client, required(PRODUCTS_TABLE)?),
+            },
+            verifier: verifier()?,
+        })
+    }
+}
+
+/// The shipping options, in the orders table.
+pub struct ShippingApi {
+    pub shipping: crate::shipping::Shipping,
+    pub verifier: TokenVerifier,
+}
+
+impl ShippingApi {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let client = dynamodb(&sdk_config()?);
+        Ok(Self {
+            shipping: crate::shipping::Shipping {
+                options: crate::aws::ShippingOptions::new(client, required(ORDERS_TABLE)?),
+            },
+            verifier: verifier()?,
+        })
+    }
+}
+
 /// A service whose function lists: with the key its cursors are sealed with.
 pub struct Listing<S> {
     pub service: S,

@@ -48,6 +48,11 @@ fn seed_twice_adds_nothing_the_second_time() {
         "{}",
         text(&second)
     );
+    assert!(
+        text(&second).contains("shipping options: 0 created, 2 already there"),
+        "{}",
+        text(&second)
+    );
 }
 
 #[test]

@@ -546,3 +546,262 @@ async fn shipping_needs_a_paid_order_an_admin_and_a_good_body() {
     assert_eq!(order.body["status"], "paid");
     assert!(order.body["fulfilment"].is_null());
 }
+
+/// `PUT /shipping-options/{id}` as `token`, with an `If-Match` when given.
+async fn put_option(token: &str, id: &str, body: &Value, if_match: Option<&str>) -> Answer {
+    let mut request = client()
+        .put(format!("{}/shipping-options/{id}", api()))
+        .bearer_auth(token)
+        .json(body);
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    send(request).await
+}
+
+fn option_ids(answer: &Answer) -> Vec<String> {
+    answer.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An admin creates, replaces, hides and deletes a shipping option; the
+/// public list shows the active ones for a country, and every wrong
+/// request is its own problem.
+#[tokio::test]
+async fn an_admin_keeps_the_shipping_options_and_shoppers_read_the_active_ones() {
+    let admin = admin_token().await;
+    let (token, _) = e2e::customer().await;
+    let id = unique("courier-");
+    let body = json!({"name": "Courier", "countries": ["US", "CA"], "amount_cents": 900, "free_over_cents": 10000});
+
+    let anonymous = send(
+        client()
+            .put(format!("{}/shipping-options/{id}", api()))
+            .json(&body),
+    )
+    .await;
+    assert_eq!((anonymous.status, anonymous.code()), (401, "unauthorized"));
+    let buyer = put_option(&token, &id, &body, None).await;
+    assert_eq!((buyer.status, buyer.code()), (403, "forbidden"));
+    let bad = put_option(
+        &admin,
+        &id,
+        &json!({"id": "other", "name": " ", "countries": ["us", "CA", "CA"], "amount_cents": -1, "free_over_cents": 0, "active": "yes", "extra": 1}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (422, "validation_failed"),
+        "{}",
+        bad.text
+    );
+    let fields: std::collections::BTreeSet<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "active",
+            "amount_cents",
+            "countries",
+            "countries[0]",
+            "extra",
+            "free_over_cents",
+            "id",
+            "name"
+        ]
+        .into_iter()
+        .collect()
+    );
+    let bad_id = put_option(&admin, "Not An Id", &body, None).await;
+    assert_eq!(
+        (bad_id.status, bad_id.code()),
+        (404, "shipping_option_not_found")
+    );
+
+    let created = put_option(&admin, &id, &body, None).await;
+    assert_eq!(created.status, 200, "{}", created.text);
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    assert_eq!(created.body["active"], true);
+    assert_eq!(created.body["id"], id.as_str());
+    let canada = get("/shipping-options?country=CA", None).await;
+    assert!(option_ids(&canada).contains(&id), "{}", canada.text);
+    let japan = get("/shipping-options?country=JP", None).await;
+    assert!(!option_ids(&japan).contains(&id));
+    let all = get("/shipping-options", None).await;
+    for demo in ["standard", "express"] {
+        assert!(option_ids(&all).iter().any(|o| o == demo), "{}", all.text);
+    }
+    let wrong = get("/shipping-options?country=usa", None).await;
+    assert_eq!((wrong.status, wrong.code()), (422, "validation_failed"));
+
+    let hidden =
+        json!({"name": "Courier", "countries": ["US"], "amount_cents": 1200, "active": false});
+    let stale = put_option(&admin, &id, &hidden, Some("\"7\"")).await;
+    assert_eq!((stale.status, stale.code()), (412, "precondition_failed"));
+    let replaced = put_option(&admin, &id, &hidden, Some("\"1\"")).await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text);
+    assert_eq!(replaced.header("etag"), Some("\"2\""));
+    assert_eq!(replaced.body["free_over_cents"], Value::Null);
+    assert!(
+        !option_ids(&get("/shipping-options", None).await).contains(&id),
+        "inactive: not offered"
+    );
+    assert!(
+        option_ids(&get("/shipping-options", Some(&admin)).await).contains(&id),
+        "an admin sees it"
+    );
+
+    let path = format!("/shipping-options/{id}");
+    let deleted = call("DELETE", &path, Some(&admin), None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    let again = call("DELETE", &path, Some(&admin), None).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (404, "shipping_option_not_found")
+    );
+    assert!(!option_ids(&get("/shipping-options", Some(&admin)).await).contains(&id));
+}
+
+/// `PUT /cart/items/{id}` as `token`.
+async fn put_line(token: &str, product: &str, quantity: i64, if_match: Option<&str>) -> Answer {
+    let mut request = client()
+        .put(format!("{}/cart/items/{product}", api()))
+        .bearer_auth(token)
+        .json(&json!({ "quantity": quantity }));
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    send(request).await
+}
+
+/// The server cart: priced from the catalogue when read, an archived line
+/// unavailable and out of the subtotal, `If-Match` honoured, 25 lines at
+/// most, bad input refused, and one shopper's cart not another's.
+#[tokio::test]
+async fn a_cart_is_priced_when_read_and_keeps_its_rules() {
+    let admin = admin_token().await;
+    let (token, _) = e2e::customer().await;
+    let (stranger, _) = e2e::customer().await;
+    let cup = new_product(&admin, 10, 500).await;
+    let jug = new_product(&admin, 10, 1200).await;
+
+    let empty = get("/cart", Some(&token)).await;
+    assert_eq!(empty.status, 200, "{}", empty.text);
+    assert_eq!(empty.body["items"], json!([]));
+    assert_eq!(
+        (
+            empty.body["version"].clone(),
+            empty.body["updated_at"].clone()
+        ),
+        (json!(0), Value::Null)
+    );
+    assert_eq!(empty.header("etag"), Some("\"0\""));
+    assert_eq!(get("/cart", None).await.status, 401);
+
+    for (product, quantity, code) in [
+        ("01KDVDNA000000000001FET998", 1, "unknown_product"),
+        ("not-an-id", 1, "unknown_product"),
+        (cup.as_str(), 0, "validation_failed"),
+        (cup.as_str(), 101, "validation_failed"),
+    ] {
+        let refused = put_line(&token, product, quantity, None).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (422, code),
+            "{}",
+            refused.text
+        );
+    }
+
+    let one = put_line(&token, &cup, 2, None).await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    assert_eq!(one.header("etag"), Some("\"1\""));
+    assert_eq!(one.body["subtotal_cents"], 1000);
+    let stale = put_line(&token, &jug, 1, Some("\"0\"")).await;
+    assert_eq!((stale.status, stale.code()), (412, "precondition_failed"));
+    let two = put_line(&token, &jug, 1, Some("\"1\"")).await;
+    assert_eq!(two.status, 200, "{}", two.text);
+    assert_eq!(two.body["subtotal_cents"], 2200);
+    assert_eq!(
+        get("/cart", Some(&stranger)).await.body["items"],
+        json!([]),
+        "one cart per shopper"
+    );
+
+    // Archived: still listed, unavailable, out of the subtotal.
+    let archived = call("DELETE", &format!("/products/{jug}"), Some(&admin), None).await;
+    assert_eq!(archived.status, 204, "{}", archived.text);
+    let priced = get("/cart", Some(&token)).await;
+    assert_eq!(
+        priced.body["items"][1]["available"], false,
+        "{}",
+        priced.text
+    );
+    assert_eq!(priced.body["items"][1]["name"], "Product");
+    assert_eq!(priced.body["subtotal_cents"], 1000);
+    let short = put_line(&token, &cup, 11, None).await;
+    assert_eq!(
+        short.body["items"][0]["available"], false,
+        "short of stock: {}",
+        short.text
+    );
+
+    let removed = call("DELETE", &format!("/cart/items/{jug}"), Some(&token), None).await;
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    assert_eq!(removed.body["items"].as_array().unwrap().len(), 1);
+    let cleared = call("DELETE", "/cart", Some(&token), None).await;
+    assert_eq!(cleared.status, 204, "{}", cleared.text);
+    assert_eq!(get("/cart", Some(&token)).await.body["items"], json!([]));
+}
+
+/// Ten lines set at once, each a product of its own, are all kept (no
+/// change is lost to a race), and a 26th line is `409 cart_full`.
+#[tokio::test]
+async fn concurrent_cart_changes_are_all_kept_up_to_25_lines() {
+    let admin = admin_token().await;
+    let (token, _) = e2e::customer().await;
+    let mut products = Vec::new();
+    for _ in 0..26 {
+        products.push(new_product(&admin, 5, 100).await);
+    }
+    let token_ref = &token;
+    let answers = futures::future::join_all(
+        products[..10]
+            .iter()
+            .map(|p| async move { put_line(token_ref, p, 1, None).await }),
+    )
+    .await;
+    for answer in &answers {
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    assert_eq!(
+        get("/cart", Some(&token)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10,
+        "none lost"
+    );
+    for product in &products[10..25] {
+        assert_eq!(put_line(&token, product, 1, None).await.status, 200);
+    }
+    let cart = get("/cart", Some(&token)).await;
+    assert_eq!(
+        cart.body["items"].as_array().unwrap().len(),
+        25,
+        "{}",
+        cart.text
+    );
+    assert_eq!(cart.body["version"], 25);
+    let full = put_line(&token, &products[25], 1, None).await;
+    assert_eq!((full.status, full.code()), (409, "cart_full"));
+}

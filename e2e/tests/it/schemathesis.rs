@@ -203,8 +203,19 @@ async fn catalogue() -> BTreeMap<String, i64> {
 
 /// The products that were there before the runs are all still there (the
 /// runs archive and change only what they create), and get back the stock
-/// the runs' orders took, so the tests after this one find the catalogue as it was.
+/// the runs' orders took, so the tests after this one find the catalogue as it was;
+/// the shipping options the runs wrote are deleted.
 async fn restore(before: &BTreeMap<String, i64>, admin: &str) {
+    // The shipping options the runs wrote (see the hooks).
+    for i in 0..4 {
+        let gone = send(
+            client()
+                .delete(format!("{}/shipping-options/schemathesis-{i}", api()))
+                .bearer_auth(admin),
+        )
+        .await;
+        assert!([204, 404].contains(&gone.status), "{}", gone.text);
+    }
     for (id, stock) in before {
         let now = get(&format!("/products/{id}"), None).await;
         assert_eq!(now.status, 200, "product {id} is gone: {}", now.text);

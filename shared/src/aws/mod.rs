@@ -2,6 +2,7 @@
 //! from the standard environment (`sdk.rs`): `AWS_ENDPOINT_URL_DYNAMODB` and
 //! friends point them at the local emulators.
 
+pub mod carts;
 pub mod idempotency_records;
 pub mod mailer;
 pub mod notifications_table;
@@ -13,10 +14,12 @@ pub mod queue;
 pub mod rate_limits;
 pub mod sdk;
 pub mod secrets;
+pub mod shipping_options;
 pub mod simulated_charges;
 pub mod transact;
 pub mod users_table;
 
+pub use carts::Carts;
 pub use idempotency_records::IdempotencyStore;
 pub use mailer::Mailer;
 pub use notifications_table::NotificationsTable;
@@ -27,6 +30,7 @@ pub use queue::EventQueue;
 pub use rate_limits::RateLimits;
 pub use sdk::sdk_config;
 pub use secrets::SigningKeyStore;
+pub use shipping_options::ShippingOptions;
 pub use simulated_charges::SimulatedCharges;
 pub use users_table::UsersTable;
 

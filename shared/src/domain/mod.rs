@@ -5,6 +5,7 @@
 mod newtype;
 
 pub mod address;
+pub mod cart;
 pub mod clock;
 pub mod id;
 pub mod money;
@@ -13,6 +14,7 @@ pub mod order;
 pub mod payment;
 pub mod product;
 pub mod refund;
+pub mod shipping;
 pub mod throttle;
 pub mod user;
 

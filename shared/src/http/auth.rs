@@ -36,6 +36,8 @@ macro_rules! authenticates {
 }
 authenticates!(
     crate::wiring::UsersApi,
+    crate::wiring::CartApi,
+    crate::wiring::ShippingApi,
     crate::wiring::RefundsApi,
     crate::wiring::CancelApi,
     crate::wiring::AccountApi,
@@ -100,6 +102,21 @@ impl Admin {
 impl<S: Authenticates> FromRequest<S> for Caller {
     fn from_request(req: &Request, state: &S) -> Result<Self, Error> {
         Caller::from_claims(bearer(req, state.verifier())?)
+    }
+}
+
+/// A caller if the request names one: no `Authorization` header is
+/// nobody; a header with a bad token is `401`, as on any route.
+impl<S: Authenticates> FromRequest<S> for Option<Caller> {
+    fn from_request(req: &Request, state: &S) -> Result<Self, Error> {
+        if req
+            .headers()
+            .contains_key(lambda_http::http::header::AUTHORIZATION)
+        {
+            Caller::from_request(req, state).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 }
 

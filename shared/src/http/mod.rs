@@ -11,6 +11,7 @@
 pub mod addresses;
 pub mod auth;
 pub mod body;
+pub mod cart;
 pub mod health;
 pub mod idempotent;
 pub mod list;
@@ -22,6 +23,7 @@ pub mod payments;
 pub mod problem;
 pub mod products;
 pub mod refunds;
+pub mod shipping;
 pub mod storefront;
 pub mod users;
 

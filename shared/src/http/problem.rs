@@ -162,7 +162,7 @@ impl From<&Error> for Problem {
             Error::PreconditionFailed => Problem::new(
                 S::PRECONDITION_FAILED,
                 "precondition_failed",
-                "The product changed since that ETag; read it again.",
+                "It changed since that ETag; read it again.",
             ),
             Error::InsufficientStock(errors) => Problem {
                 errors: errors.clone(),
@@ -215,6 +215,32 @@ impl From<&Error> for Problem {
                 S::CONFLICT,
                 "too_many_open_orders",
                 "You have 5 orders waiting for payment: pay or cancel one first (unpaid orders expire after 30 minutes).",
+            ),
+            Error::CartFull => Problem::new(
+                S::CONFLICT,
+                "cart_full",
+                format!(
+                    "A cart holds at most {} products: remove one first.",
+                    crate::domain::cart::MAX_LINES
+                ),
+            ),
+            Error::CartBusy => Problem::new(
+                S::CONFLICT,
+                "cart_changed",
+                "The cart kept changing while this change was written; read it and try again.",
+            ),
+            Error::ShippingOptionNotFound => Problem::new(
+                S::NOT_FOUND,
+                "shipping_option_not_found",
+                "No shipping option has this id.",
+            ),
+            Error::TooManyShippingOptions => Problem::new(
+                S::CONFLICT,
+                "too_many_shipping_options",
+                format!(
+                    "The shop keeps at most {} shipping options: delete one first.",
+                    crate::domain::shipping::MAX_OPTIONS
+                ),
             ),
             Error::RefundExceedsPayment { refundable_cents } => Problem::new(
                 S::CONFLICT,
@@ -374,6 +400,18 @@ mod tests {
                 "idempotency_key_required",
             ),
             (Error::OrderNotPayable, 409, "order_not_payable"),
+            (Error::CartFull, 409, "cart_full"),
+            (Error::CartBusy, 409, "cart_changed"),
+            (
+                Error::ShippingOptionNotFound,
+                404,
+                "shipping_option_not_found",
+            ),
+            (
+                Error::TooManyShippingOptions,
+                409,
+                "too_many_shipping_options",
+            ),
             (
                 Error::RefundExceedsPayment {
                     refundable_cents: 0,

@@ -440,3 +440,39 @@ async fn an_admin_refunds_part_of_an_order_and_the_buyer_cancels_the_rest() {
     wait_for_part(&buyer, "#refunded", "Refunded in full: $9.00").await;
     check_page(&buyer, "order-cancelled-refunded").await;
 }
+
+/// The admin adds a shipping option on the shipping page, changes its
+/// price from the list, and deletes it.
+#[tokio::test]
+async fn an_admin_adds_changes_and_deletes_a_shipping_option() {
+    let id = unique("parcel-");
+    let b = browser().await;
+    sign_in_admin(&b).await;
+    click(&b, "#shipping-admin-link").await;
+    wait_for_text(&b, "h1", "Shipping options").await;
+    wait_for_count(&b, "tr[data-option-id=standard]", 1).await;
+    fill(&b, "#shipping-option [name=id]", &id).await;
+    fill(&b, "#shipping-option [name=name]", "Parcel locker").await;
+    fill(&b, "#shipping-option [name=countries]", "us, ca, XX").await;
+    fill(&b, "#shipping-option [name=amount]", "2.50").await;
+    click(&b, "#shipping-option button[type=submit]").await;
+    // XX is no country: refused at its field, nothing saved.
+    wait_for_part(&b, "#shipping-option .summary", "ISO 3166-1").await;
+    check_page(&b, "admin-shipping-refused").await;
+    fill(&b, "#shipping-option [name=countries]", "us, ca").await;
+    click(&b, "#shipping-option button[type=submit]").await;
+    let row = format!("tr[data-option-id={id}]");
+    wait_for_count(&b, &row, 1).await;
+    wait_for_part(&b, &row, "$2.50").await;
+    check_page(&b, "admin-shipping").await;
+
+    click(&b, &format!("{row} button.link")).await;
+    fill(&b, "#shipping-option [name=amount]", "3.75").await;
+    fill(&b, "#shipping-option [name=free_over]", "40").await;
+    click(&b, "#shipping-option button[type=submit]").await;
+    wait_for_part(&b, &row, "$3.75").await;
+    wait_for_part(&b, &row, "free from $40.00").await;
+
+    click(&b, &format!("{row} button.secondary")).await;
+    wait_for_count(&b, &row, 0).await;
+}

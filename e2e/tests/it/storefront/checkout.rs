@@ -361,3 +361,77 @@ async fn a_whole_checkout_with_the_keyboard_alone() {
         "paid"
     );
 }
+
+/// A signed-out cart joins the account's own on sign-in, quantities added;
+/// the same shopper in another browser sees that cart; placing the order
+/// empties it, and signing out leaves no lines in the browser.
+#[tokio::test]
+async fn a_signed_out_cart_joins_the_accounts_cart_on_sign_in() {
+    let admin = admin_token().await;
+    let lamp = product(&admin, "Reading lamp", 20, 1500).await;
+    let mug = product(&admin, "Espresso mug", 20, 400).await;
+    let (name, _) = register().await;
+    let token = login(&name).await;
+    // What the account left in its cart on another device.
+    for (id, quantity) in [(&lamp, 1), (&mug, 2)] {
+        let put = call(
+            "PUT",
+            &format!("/cart/items/{id}"),
+            Some(&token),
+            Some(&json!({ "quantity": quantity })),
+        )
+        .await;
+        assert_eq!(put.status, 200, "{}", put.text);
+    }
+
+    let b = browser().await;
+    add_from_page(&b, &lamp, 2).await;
+    wait_for_text(&b, "#cart-link", "Cart (2)").await;
+    sign_in(&b, &name, PASSWORD).await;
+    wait_for_text(&b, "#cart-link", "Cart (5)").await;
+    let held = get("/cart", Some(&token)).await;
+    let quantities: Vec<(String, i64)> = held.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["product_id"].as_str().unwrap().to_owned(),
+                l["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        quantities,
+        vec![(lamp.clone(), 3), (mug.clone(), 2)],
+        "{}",
+        held.text
+    );
+    click(&b, "#cart-link").await;
+    wait_for_count(&b, "table.lines tbody tr", 2).await;
+    wait_for_text(&b, "#subtotal", "$53.00").await;
+    check_page(&b, "cart-merged").await;
+
+    let other = browser().await;
+    open(&other, "/").await;
+    sign_in(&other, &name, PASSWORD).await;
+    wait_for_text(&other, "#cart-link", "Cart (5)").await;
+
+    click(&b, "#place-order").await;
+    shown_order(&b).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = get("/cart", Some(&token)).await;
+        if now.body["items"].as_array().is_some_and(|i| i.is_empty()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cart stays: {}",
+            now.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    click(&b, "#sign-out").await;
+    wait_for_text(&b, "#cart-link", "Cart").await;
+}
