@@ -30,7 +30,7 @@ impl Kind {
     }
 }
 
-pub const FUNCTIONS: [(&str, Kind); 22] = [
+pub const FUNCTIONS: [(&str, Kind); 25] = [
     ("health", Kind::Read),
     ("not-found", Kind::Read),
     ("register", Kind::Password),
@@ -47,6 +47,9 @@ pub const FUNCTIONS: [(&str, Kind); 22] = [
     ("cancel-order", Kind::Write),
     ("process-payment", Kind::Write),
     ("get-payment", Kind::Read),
+    ("create-refund", Kind::Write),
+    ("get-cart", Kind::Read),
+    ("put-cart-item", Kind::Write),
     ("enqueue-notification", Kind::Write),
     ("list-notifications", Kind::Read),
     ("get-notification", Kind::Read),
@@ -91,8 +94,9 @@ pub const PASSWORD: &str = "a bench passphrase, long enough";
 pub const POOLED: [&str; 3] = ["cancel-order", "process-payment", "delete-product"];
 
 /// The functions that send to a queue (see `measure::Queues`).
-pub const PUBLISHERS: [&str; 3] = [
+pub const PUBLISHERS: [&str; 4] = [
     "process-payment",
+    "create-refund",
     "enqueue-notification",
     "resend-payment-events",
 ];
@@ -111,6 +115,8 @@ pub struct Seeds {
     pub product_id: String,
     pub order_id: String,
     pub payment_id: String,
+    /// A payment of 10,000,000,000 cents, refunded a cent at a time.
+    pub refund_payment_id: String,
     pub notification_id: String,
     /// Tokens of accounts for create-order, each used for at most five orders.
     pub buyers: Vec<String>,
@@ -307,6 +313,29 @@ pub fn request(function: &str, seeds: &Seeds) -> Result<Request, String> {
             None,
             200,
         ),
+        "create-refund" => {
+            let mut headers = admin();
+            headers.push(("idempotency-key", unique()));
+            by_id(
+                "POST",
+                "/payments",
+                seeds.refund_payment_id.clone(),
+                "/refunds",
+                headers,
+                Some(json!({"amount_cents": 1, "reason": "other"})),
+                201,
+            )
+        }
+        "get-cart" => http("GET", "/cart".into(), user(), None, 200),
+        "put-cart-item" => by_id(
+            "PUT",
+            "/cart/items",
+            seeds.product_id.clone(),
+            "",
+            user(),
+            Some(json!({"quantity": 2})),
+            200,
+        ),
         "enqueue-notification" => http(
             "POST",
             "/notifications".into(),
@@ -450,6 +479,10 @@ pub fn api_gateway_event(template: &Value, request: &Request) -> Value {
             object.insert("queryStringParameters".into(), Value::Object(params));
         }
         match id {
+            // The cart's routes name their product `product_id`.
+            Some(id) if path.starts_with("/cart/items/") => {
+                object.insert("pathParameters".into(), json!({ "product_id": id }));
+            }
             Some(id) => {
                 object.insert("pathParameters".into(), json!({ "id": id }));
             }

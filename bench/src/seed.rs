@@ -235,6 +235,40 @@ pub async fn seed(base: &str, tables: &Tables, plan: &Plan) -> Result<Seeded> {
         )
         .await?;
     let payment_id = text(&payment, "/id")?;
+    // A payment large enough for every create-refund call to refund a cent.
+    let vault = api
+        .call(
+            Method::POST,
+            "/products",
+            Some(&admin_token),
+            false,
+            Some(&json!({"name": "Bench Vault", "price_cents": 100_000_000, "currency": "USD", "stock": 100, "category": "bench"})),
+            201,
+        )
+        .await?;
+    let vault_order = api
+        .call(
+            Method::POST,
+            "/orders",
+            Some(&user_token),
+            false,
+            Some(&json!({"items": [{"product_id": text(&vault, "/id")?, "quantity": 100}]})),
+            201,
+        )
+        .await?;
+    let refund_payment = api
+        .call(
+            Method::POST,
+            "/payments",
+            Some(&user_token),
+            true,
+            Some(
+                &json!({"order_id": text(&vault_order, "/id")?, "payment_method": "pm_card_visa"}),
+            ),
+            201,
+        )
+        .await?;
+    let refund_payment_id = text(&refund_payment, "/id")?;
     let notification = api
         .call(
             Method::POST,
@@ -306,6 +340,7 @@ pub async fn seed(base: &str, tables: &Tables, plan: &Plan) -> Result<Seeded> {
             product_id,
             order_id,
             payment_id,
+            refund_payment_id,
             notification_id,
             pools: [
                 Mutex::new(to_cancel),

@@ -262,19 +262,15 @@ impl Orders {
             if cancelled.condition_failed(&Write::Order) {
                 return Ok(None);
             }
-            let missing: Vec<usize> = cancelled
-                .failed_conditions()
-                .filter_map(|(name, _)| match name {
-                    Write::Line(i) => Some(*i),
-                    _ => None,
-                })
-                .collect();
-            if missing.is_empty() {
+            let gone = cancelled.take_failed(&mut lines, |name| match name {
+                Write::Line(i) => Some(*i),
+                _ => None,
+            });
+            if gone.is_empty() {
                 return Err(Error::internal("closing an order")(cancelled));
             }
-            for i in missing.iter().rev() {
-                tracing::error!(order = %order.id, product = %lines[*i].product_id, "product is not stored; its stock cannot be given back");
-                lines.remove(*i);
+            for line in gone {
+                tracing::error!(order = %order.id, product = %line.product_id, "product is not stored; its stock cannot be given back");
             }
         }
     }

@@ -451,19 +451,15 @@ impl<P: PaymentProvider> Refunds<P> {
                     .ok_or_else(|| Error::internal("settling a refund")("it is not stored"))?;
                 return Ok(now.refund);
             }
-            let missing: Vec<usize> = cancelled
-                .failed_conditions()
-                .filter_map(|(name, _)| match name {
-                    Write::Line(i) => Some(*i),
-                    _ => None,
-                })
-                .collect();
-            if missing.is_empty() {
+            let gone = cancelled.take_failed(&mut restock, |name| match name {
+                Write::Line(i) => Some(*i),
+                _ => None,
+            });
+            if gone.is_empty() {
                 return Err(Error::internal("settling a refund")(cancelled));
             }
-            for i in missing.iter().rev() {
-                tracing::error!(refund = %refund.id, product = %restock[*i].product_id, "product is not stored; its stock cannot be given back");
-                restock.remove(*i);
+            for line in gone {
+                tracing::error!(refund = %refund.id, product = %line.product_id, "product is not stored; its stock cannot be given back");
             }
         }
     }

@@ -299,6 +299,11 @@ impl OrdersTable {
     }
 
     pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, Error> {
+        self.item(id).await?.map(decode).transpose()
+    }
+
+    /// The order's item as stored, read consistently.
+    async fn item(&self, id: &OrderId) -> Result<Option<Item>, Error> {
         let out = self
             .client
             .get_item()
@@ -308,7 +313,7 @@ impl OrdersTable {
             .send()
             .await
             .map_err(Error::internal("reading an order"))?;
-        out.item.map(decode).transpose()
+        Ok(out.item)
     }
 
     /// A page of a user's orders, newest first.
@@ -434,16 +439,7 @@ impl OrdersTable {
 
     /// An order with its refunds' restock counts and cancel in progress.
     pub async fn refund_state(&self, id: &OrderId) -> Result<Option<RefundState>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(Error::internal("reading an order"))?;
-        out.item.map(refund_state).transpose()
+        self.item(id).await?.map(refund_state).transpose()
     }
 
     /// A new refund's reservation on its order: the units it restocks,

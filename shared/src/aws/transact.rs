@@ -170,6 +170,20 @@ impl<K: PartialEq + std::fmt::Debug> Cancelled<K> {
             .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
             .map(|(n, r)| (n, r.item()))
     }
+
+    /// Takes out of `lines` those whose item failed its condition (`line`
+    /// gives the position an item's name stands for) and returns them: a
+    /// transaction of one item per line can then run again without them.
+    pub fn take_failed<T>(&self, lines: &mut Vec<T>, line: impl Fn(&K) -> Option<usize>) -> Vec<T> {
+        let mut failed: Vec<usize> = self
+            .failed_conditions()
+            .filter_map(|(name, _)| line(name))
+            .filter(|&i| i < lines.len())
+            .collect();
+        failed.sort_unstable();
+        failed.dedup();
+        failed.into_iter().rev().map(|i| lines.remove(i)).collect()
+    }
 }
 
 type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
