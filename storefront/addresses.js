@@ -13,13 +13,13 @@ const regionNames = (() => {
     return null;
   }
 })();
-const countryName = (code) => regionNames?.of(code) ?? code;
+export const countryName = (code) => regionNames?.of(code) ?? code;
 // The shipped ISO 3166-1 list, by name in the shopper's language.
 const countries = assets.countries
   .map((code) => [code, countryName(code)])
   .sort((a, b) => a[1].localeCompare(b[1]));
 
-function fields(address = {}) {
+export function fields(address = {}) {
   return [
     { name: "name", label: "Full name", autocomplete: "name", required: true, value: address.name },
     { name: "line1", label: "Address line 1", autocomplete: "address-line1", required: true, value: address.line1 },
@@ -33,12 +33,12 @@ function fields(address = {}) {
 }
 
 /** The form's values as the API takes them: an empty phone is none. */
-function body(values) {
+export function body(values) {
   const { phone, ...rest } = values;
   return { ...rest, phone: phone.trim() ? phone.trim() : null };
 }
 
-function lines(address) {
+export function lines(address) {
   const place = [address.city, address.region, address.postal_code].filter(Boolean).join(", ");
   return [address.name, address.line1, address.line2, place, countryName(address.country), address.phone]
     .filter(Boolean)

@@ -31,10 +31,15 @@ let state = load();
 // The sync in flight (a merge on sign-in, a read on load): views wait for it.
 let syncing = Promise.resolve();
 
+/**
+ * Keeps `lines` (for `owner`). Only a change of the lines is a new version
+ * with a new key, and only it redraws what shows the cart.
+ */
 function save(lines, owner = state.owner) {
-  state = { lines, version: state.version + 1, key: newKey(), owner };
+  const same = JSON.stringify(lines) === JSON.stringify(state.lines);
+  state = same ? { ...state, owner } : { lines, version: state.version + 1, key: newKey(), owner };
   localStorage.setItem(STORE, JSON.stringify(state));
-  listeners.forEach((f) => f());
+  if (!same) listeners.forEach((f) => f());
 }
 
 const linesOf = (serverCart) => serverCart.items.map(({ product_id, quantity }) => ({ product_id, quantity }));

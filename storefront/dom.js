@@ -35,7 +35,8 @@ export const status = (text, attrs = {}) => el("p", { class: "loading", role: "s
 /** Replaces the view and its title. */
 export function show(title, ...content) {
   document.title = title ? `${title} · ferrocart` : "ferrocart";
-  main.replaceChildren(...content);
+  // A part a view left out (null) is not shown, not written as text.
+  main.replaceChildren(...content.filter((part) => part !== null && part !== undefined && part !== false));
 }
 
 let router = async () => {};

@@ -6,6 +6,7 @@ import { api, request, auth, newKey, ApiError } from "./api.js";
 import { form, problemView, describe, pager, waitInWords, localProblem } from "./forms.js";
 import { cart } from "./cart.js";
 import { authPanel } from "./account.js";
+import { fields as addressFields, body as addressBody, countryName } from "./addresses.js";
 
 /** The simulator's test tokens (the contract's), labelled as what they do. */
 const TEST_CARDS = [
@@ -100,26 +101,103 @@ export async function cartPage(shortages = new Set(), problem = null) {
     checkout.append(el("p", { class: "short-note" }, "Some products are short: change the marked lines to place your order."));
   } else {
     checkout.append(el("p", {}, "Prices are those of the catalogue when the order is placed; you pay on the next page."),
-      el("button", { type: "button", id: "place-order", onclick: placeOrder }, "Place order"));
+      await deliveryForm(subtotal));
   }
   show("Cart", el("h1", {}, "Your cart"), table, checkout);
 }
 
+const NEW_ADDRESS = "";
+
+/** An option as a shopper reads it: its name and what it costs this cart. */
+function optionLabel(option, subtotal) {
+  const free = option.free_over_cents !== null && subtotal >= option.free_over_cents;
+  const cost = free || option.amount_cents === 0 ? "free" : money(option.amount_cents);
+  const hint = !free && option.free_over_cents !== null ? ` (free from ${money(option.free_over_cents)})` : "";
+  return `${option.name}: ${cost}${hint}`;
+}
+
+const postage = (option, subtotal) =>
+  option.free_over_cents !== null && subtotal >= option.free_over_cents ? 0 : option.amount_cents;
+
+/**
+ * Where and how the order ships: a saved address (the default first) or a
+ * new one, and a shipping option for its country (the cheapest first),
+ * with the total it makes; then "Place order".
+ */
+async function deliveryForm(subtotal) {
+  let saved = [];
+  try {
+    ({ items: saved } = await api("/users/me/addresses"));
+  } catch {
+    // Not readable now: a new address still works.
+  }
+  saved.sort((a, b) => Number(b.is_default) - Number(a.is_default));
+  const choices = [...saved.map((a) => [a.id, `${a.name}, ${a.line1}, ${a.city}, ${countryName(a.country)}`]), [NEW_ADDRESS, "A new address"]];
+  const addressSpecs = addressFields().map((spec) => ({ ...spec, field: `shipping_address.${spec.name}` }));
+  let options = [];
+  const summary = el("p", { id: "delivery-total" });
+  const checkout = form({
+    id: "checkout",
+    submitLabel: "Place order",
+    fields: [
+      ...(saved.length ? [{ name: "address_id", label: "Ship to", type: "select", options: choices, value: saved[0].id }] : []),
+      ...addressSpecs,
+      { name: "shipping_option_id", label: "Shipping", type: "select", options: [], value: "" },
+    ],
+    submit: async (values) => {
+      const delivery = { shipping_option_id: values.shipping_option_id };
+      if (values.address_id) delivery.address_id = values.address_id;
+      else {
+        const { name, line1, line2, city, region, postal_code, country, phone } = values;
+        delivery.shipping_address = addressBody({ name, line1, line2, city, region, postal_code, country, phone });
+      }
+      if (!delivery.shipping_option_id) throw localProblem("shipping_option_id", "No shipping option ships to this country.");
+      await placeOrder(checkout, delivery);
+    },
+    extra: [summary],
+  });
+  const f = checkout.fields;
+  checkout.querySelector("button[type=submit]").id = "place-order";
+  const newAddress = () => !f.address_id || f.address_id.value === NEW_ADDRESS;
+  const country = () => (newAddress() ? f.country.value : saved.find((a) => a.id === f.address_id.value)?.country);
+  const total = () => {
+    const option = options.find((o) => o.id === f.shipping_option_id.value);
+    summary.textContent = option
+      ? `Shipping ${money(postage(option, subtotal))}, total ${money(subtotal + postage(option, subtotal))}`
+      : "No shipping option ships to this country.";
+  };
+  // Each country has its own options: read them when it changes.
+  const refresh = async () => {
+    for (const spec of addressSpecs) f[spec.name].closest(".field").hidden = !newAddress();
+    try {
+      ({ items: options } = await api(`/shipping-options?country=${encodeURIComponent(country() ?? "")}`));
+    } catch {
+      options = [];
+    }
+    options.sort((a, b) => postage(a, subtotal) - postage(b, subtotal) || a.name.localeCompare(b.name));
+    f.shipping_option_id.replaceChildren(...options.map((o) => el("option", { value: o.id }, optionLabel(o, subtotal))));
+    total();
+  };
+  f.country.addEventListener("change", refresh);
+  f.address_id?.addEventListener("change", refresh);
+  f.shipping_option_id.addEventListener("change", total);
+  await refresh();
+  return checkout;
+}
+
 /**
  * `POST /orders` with this cart version's key: a second click, a reload or
- * another tab replays the same order instead of making a second one.
+ * another tab replays the same order instead of making a second one. A
+ * problem with the lines redraws the cart with them marked; one with the
+ * delivery is shown at its field.
  */
-async function placeOrder(event) {
-  const button = event.currentTarget;
-  if (button.disabled) return;
-  button.disabled = true;
-  button.textContent = "Placing your order…";
+async function placeOrder(checkout, delivery) {
   await cart.ready();
   const key = cart.key();
   const items = cart.lines().map(({ product_id, quantity }) => ({ product_id, quantity }));
   for (let attempt = 0; ; attempt++) {
     try {
-      const { body: order } = await request("/orders", { method: "POST", body: { items }, headers: { "idempotency-key": key } });
+      const { body: order } = await request("/orders", { method: "POST", body: { items, ...delivery }, headers: { "idempotency-key": key } });
       if (cart.key() === key) cart.clear();
       return navigate(orderHref(order.id));
     } catch (error) {
@@ -128,6 +206,8 @@ async function placeOrder(event) {
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
+      const lineProblem = ["insufficient_stock", "unknown_product"].includes(error.code);
+      if (!lineProblem) throw error;
       // The lines the API named are marked; the page re-reads their stock.
       const shortages = new Set((error.problem?.errors ?? []).map((e) => e.product_id).filter(Boolean));
       return cartPage(shortages, error);
@@ -144,7 +224,20 @@ function linesTable(order) {
       el("td", { class: "num" }, money(i.unit_price_cents, order.currency)),
       el("td", { class: "num" }, String(i.quantity)),
       el("td", { class: "num" }, money(i.line_total_cents, order.currency))))),
-    el("tfoot", {}, el("tr", {}, el("th", { scope: "row", colspan: "3" }, "Total"), el("td", { class: "num", id: "order-total" }, money(order.total_cents, order.currency)))));
+    el("tfoot", {},
+      order.shipping_option
+        ? el("tr", {}, el("th", { scope: "row", colspan: "3" }, `Shipping: ${order.shipping_option.name}`), el("td", { class: "num", id: "order-shipping" }, order.shipping_cents ? money(order.shipping_cents, order.currency) : "free"))
+        : null,
+      el("tr", {}, el("th", { scope: "row", colspan: "3" }, "Total"), el("td", { class: "num", id: "order-total" }, money(order.total_cents, order.currency)))));
+}
+
+/** Where the order ships, as it was copied onto it. */
+function shipsTo(order) {
+  const a = order.shipping_address;
+  if (!a) return null;
+  const place = [a.city, a.region, a.postal_code].filter(Boolean).join(", ");
+  return el("p", { id: "ships-to" }, "Ships to ",
+    [a.name, a.line1, a.line2, place, countryName(a.country)].filter(Boolean).join(", "), ".");
 }
 
 async function cancel(order, box) {
@@ -375,6 +468,7 @@ export async function orderPage(id, notFound) {
     el("p", { class: `order-status status-${order.status}`, id: "order-status" }, STATUS_TEXT[order.status] ?? order.status),
     el("p", { class: "hint" }, `Placed ${dateTime(order.created_at)}`),
     linesTable(order),
+    shipsTo(order),
   ];
   if (order.status === "pending_payment") {
     parts.push(

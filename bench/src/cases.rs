@@ -370,7 +370,16 @@ pub fn product_body(name: &str, stock: u32) -> Value {
 }
 
 pub fn order_body(product_id: &str) -> Value {
-    json!({"items": [{"product_id": product_id, "quantity": 1}]})
+    order_of(json!([{"product_id": product_id, "quantity": 1}]))
+}
+
+/// An order of `items` to the seeded address, by the demo's standard option.
+pub fn order_of(items: Value) -> Value {
+    json!({
+        "items": items,
+        "shipping_address": {"name": "Bench Buyer", "line1": "1 Load Street", "city": "London", "postal_code": "E1 6AN", "country": "GB"},
+        "shipping_option_id": "standard"
+    })
 }
 
 /// A `payment.succeeded` event of the seeded payment with a fresh event id:

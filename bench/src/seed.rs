@@ -252,7 +252,9 @@ pub async fn seed(base: &str, tables: &Tables, plan: &Plan) -> Result<Seeded> {
             "/orders",
             Some(&user_token),
             false,
-            Some(&json!({"items": [{"product_id": text(&vault, "/id")?, "quantity": 100}]})),
+            Some(&crate::cases::order_of(
+                json!([{"product_id": text(&vault, "/id")?, "quantity": 100}]),
+            )),
             201,
         )
         .await?;

@@ -333,7 +333,11 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
                 Method::POST,
                 "/orders",
                 Some(&customer),
-                Some(&json!({"items": [{"product_id": product, "quantity": 1}]})),
+                Some(&json!({
+                    "items": [{"product_id": product, "quantity": 1}],
+                    "shipping_address": {"name": "Sample Buyer", "line1": "1 Sample Street", "city": "London", "postal_code": "SW1A 1AA", "country": "GB"},
+                    "shipping_option_id": "standard"
+                })),
                 &[("idempotency-key", &unique())],
                 &[201],
             )

@@ -94,6 +94,7 @@ pub fn unique(prefix: &str) -> String {
 
 /// Registers a fresh customer; returns its username and user document.
 pub async fn register() -> (String, Value) {
+    test_shipping().await;
     let name = unique("e2e");
     let answer = post(
         "/users/register",
@@ -153,8 +154,15 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// An access token of the local admin that `make test` creates.
+/// An access token of the local admin that `make test` creates (and the
+/// tests' shipping option in place).
 pub async fn admin_token() -> String {
+    let token = admin_login().await;
+    put_test_shipping(&token).await;
+    token
+}
+
+async fn admin_login() -> String {
     let name = std::env::var("FERROCART_ADMIN_USERNAME").expect("make test names the local admin");
     let password =
         std::env::var("FERROCART_ADMIN_PASSWORD").expect("make test names the local admin");
@@ -187,6 +195,35 @@ pub async fn admin_token() -> String {
         .as_str()
         .expect("a token")
         .to_owned()
+}
+
+/// The shipping option the tests' orders use: free, to the UK and the US,
+/// so that an order's total is its lines' (the demo's options cost money).
+pub const TEST_SHIPPING: &str = "e2e-free";
+
+static TEST_SHIPPING_PUT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// Puts [`TEST_SHIPPING`] in the stack once per test run.
+async fn put_test_shipping(admin: &str) {
+    TEST_SHIPPING_PUT.get_or_init(|| put_shipping(admin)).await;
+}
+
+async fn put_shipping(admin: &str) {
+    let answer = send(
+        client()
+            .put(format!("{}/shipping-options/{TEST_SHIPPING}", api()))
+            .bearer_auth(admin)
+            .json(&json!({"name": "Test parcel (free)", "countries": ["GB", "US"], "amount_cents": 0})),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+}
+
+/// [`TEST_SHIPPING`], for a test that orders before it signs the admin in.
+pub async fn test_shipping() {
+    TEST_SHIPPING_PUT
+        .get_or_init(|| async { put_shipping(&admin_login().await).await })
+        .await;
 }
 
 /// The mails the SES emulator accepted for `recipient`, as it lists them.
@@ -294,7 +331,7 @@ pub async fn stock_of(product_id: &str) -> i64 {
 
 /// Orders `quantity` of one product; the answer as it came.
 pub async fn place_order(token: &str, product_id: &str, quantity: i64) -> Answer {
-    let body = json!({"items": [{"product_id": product_id, "quantity": quantity}]});
+    let body = order_request(json!([{"product_id": product_id, "quantity": quantity}]));
     call("POST", "/orders", Some(token), Some(&body)).await
 }
 
@@ -366,3 +403,18 @@ pub async fn refund(token: &str, payment_id: &str, body: &Value, key: Option<&st
 
 /// The subject of every refund mail has this.
 pub const REFUNDED: &str = "refunded";
+
+/// Where the tests' orders ship: a UK address with [`TEST_SHIPPING`].
+pub fn shipping() -> Value {
+    json!({
+        "shipping_address": {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"},
+        "shipping_option_id": TEST_SHIPPING
+    })
+}
+
+/// The body of `POST /orders` for `items`, shipped as [`shipping`] says.
+pub fn order_request(items: Value) -> Value {
+    let mut body = shipping();
+    body["items"] = items;
+    body
+}

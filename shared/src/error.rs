@@ -121,6 +121,8 @@ pub enum Error {
     /// The cart kept changing under this write.
     #[error("the cart changed while it was being written")]
     CartBusy,
+    #[error("the shipping option does not serve the address's country")]
+    ShippingUnavailable,
     #[error("shipping option not found")]
     ShippingOptionNotFound,
     #[error("the shop has the most shipping options it may")]

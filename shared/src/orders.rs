@@ -6,6 +6,7 @@ use crate::aws::orders_table::PENDING_SHARDS;
 use crate::aws::transact::{RetryPolicy, Transaction, TransactionError};
 use crate::aws::{OrdersTable, ProductsTable};
 use crate::cursor::Position;
+use crate::domain::order::{Delivery, Destination, ShippingRequest};
 use crate::domain::{Order, OrderId, OrderRequest, OrderStatus, ProductId, Timestamp, UserId};
 use crate::idempotency::Claim;
 use crate::{Error, FieldError};
@@ -57,6 +58,7 @@ impl Orders {
         &self,
         user: &UserId,
         request: &OrderRequest,
+        delivery: &Delivery,
         idempotency: Option<(&IdempotencyStore, &Claim)>,
     ) -> Result<Order, Error> {
         let ids: Vec<ProductId> = request
@@ -70,6 +72,7 @@ impl Orders {
             user.clone(),
             request,
             |id| catalogue.get(id).cloned(),
+            delivery,
             Timestamp::now(),
             self.expiry_seconds,
         )
@@ -321,6 +324,42 @@ impl Orders {
         }
         Ok(sweep)
     }
+}
+
+/// Makes a shipping request good: the saved address it names (the
+/// caller's own) or the new one, and the shipping option, which must be
+/// offered (`422` at `shipping_option_id` otherwise) and serve the
+/// address's country (`422 shipping_unavailable`).
+pub async fn delivery(
+    users: &crate::aws::UsersTable,
+    options: &crate::aws::ShippingOptions,
+    user: &UserId,
+    request: &ShippingRequest,
+) -> Result<Delivery, Error> {
+    let address = match &request.destination {
+        Destination::New(fields) => fields.clone(),
+        Destination::Saved(id) => users
+            .saved_addresses(user)
+            .await?
+            .into_iter()
+            .find(|a| &a.id == id)
+            .map(|a| a.fields)
+            .ok_or_else(|| Error::validation("address_id", "is not one of your saved addresses"))?,
+    };
+    let option = options
+        .get(&request.option)
+        .await?
+        .filter(|o| o.active)
+        .ok_or_else(|| {
+            Error::validation(
+                "shipping_option_id",
+                "is not a shipping option the shop offers",
+            )
+        })?;
+    if !option.serves(&address.country) {
+        return Err(Error::ShippingUnavailable);
+    }
+    Ok(Delivery { address, option })
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]

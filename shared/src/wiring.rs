@@ -289,16 +289,20 @@ pub fn orders() -> Result<Orders, ConfigError> {
 
 pub struct OrdersApi {
     pub orders: Orders,
-    /// Read for the token cut-off only (`POST /orders`).
+    /// Read for the token cut-off and the saved addresses (`POST /orders`).
     pub users: UsersTable,
+    /// The shipping options an order picks from.
+    pub shipping: crate::aws::ShippingOptions,
     pub verifier: TokenVerifier,
 }
 
 impl OrdersApi {
     pub fn from_env() -> Result<Self, ConfigError> {
+        let sdk = sdk_config()?;
         Ok(Self {
             orders: orders()?,
-            users: users_table(&sdk_config()?)?,
+            users: users_table(&sdk)?,
+            shipping: crate::aws::ShippingOptions::new(dynamodb(&sdk), required(ORDERS_TABLE)?),
             verifier: verifier()?,
         })
     }

@@ -81,7 +81,7 @@ async fn multi_line_orders_take_every_line_or_none() {
     );
     let buyers: Vec<String> = race((0..12).map(|_| async { customer().await.0 })).await;
     let body =
-        json!({"items": [{"product_id": a, "quantity": 1}, {"product_id": b, "quantity": 2}]});
+        order_request(json!([{"product_id": a, "quantity": 1}, {"product_id": b, "quantity": 2}]));
     let answers = race((0..60).map(|i| {
         let (token, body) = (&buyers[i % buyers.len()], &body);
         async move { call("POST", "/orders", Some(token), Some(body)).await }

@@ -44,7 +44,7 @@ async fn integral_floats_are_integers() {
         client()
             .post(format!("{}/orders", api()))
             .bearer_auth(&token)
-            .json(&json!({"items": [{"product_id": id, "quantity": 2.0}]})),
+            .json(&order_request(json!([{"product_id": id, "quantity": 2.0}]))),
     )
     .await;
     assert_eq!(order.status, 201, "{}", order.text);
@@ -55,7 +55,7 @@ async fn integral_floats_are_integers() {
         client()
             .post(format!("{}/orders", api()))
             .bearer_auth(&token)
-            .json(&json!({"items": [{"product_id": id, "quantity": 1.5}]})),
+            .json(&order_request(json!([{"product_id": id, "quantity": 1.5}]))),
     )
     .await;
     assert_eq!(fraction.status, 422, "{}", fraction.text);

@@ -18,9 +18,9 @@ async fn paying_sends_one_confirmation() {
         client()
             .post(format!("{}/orders", api()))
             .bearer_auth(&token)
-            .json(&json!({
-                "items": [{"product_id": product.body["id"], "quantity": 2}]
-            })),
+            .json(&order_request(
+                json!([{"product_id": product.body["id"], "quantity": 2}]),
+            )),
     )
     .await;
     assert_eq!(order.status, 201, "{}", order.text);

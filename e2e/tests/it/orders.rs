@@ -39,7 +39,12 @@ async fn order(token: &str, body: &Value, key: Option<&str>) -> Answer {
 }
 
 fn lines(items: &[(&str, i64)]) -> Value {
-    json!({"items": items.iter().map(|(id, q)| json!({"product_id": id, "quantity": q})).collect::<Vec<_>>()})
+    order_request(json!(
+        items
+            .iter()
+            .map(|(id, q)| json!({"product_id": id, "quantity": q}))
+            .collect::<Vec<_>>()
+    ))
 }
 
 async fn cancel(token: &str, id: &str) -> Answer {
@@ -122,21 +127,25 @@ async fn order_rules() {
     );
 
     for (body, field) in [
-        (json!({"items": []}), "items"),
-        (json!({"items": "x"}), "items"),
-        (json!({}), "items"),
+        (order_request(json!([])), "items"),
+        (order_request(json!("x")), "items"),
+        (shipping(), "items"),
         (lines(&[(&p, 0)]), "items[0].quantity"),
         (lines(&[(&p, 101)]), "items[0].quantity"),
         (
-            json!({"items": [{"product_id": p, "quantity": 1.5}]}),
+            order_request(json!([{"product_id": p, "quantity": 1.5}])),
             "items[0].quantity",
         ),
         (
-            json!({"items": [{"product_id": p, "quantity": 1, "price_cents": 1}]}),
+            order_request(json!([{"product_id": p, "quantity": 1, "price_cents": 1}])),
             "items[0].price_cents",
         ),
         (
-            json!({"items": [{"product_id": p, "quantity": 1}], "total_cents": 1}),
+            {
+                let mut body = order_request(json!([{"product_id": p, "quantity": 1}]));
+                body["total_cents"] = json!(1);
+                body
+            },
             "total_cents",
         ),
         (lines(&[(&p, 1), (&p, 1)]), "items[1].product_id"),
@@ -804,4 +813,88 @@ async fn concurrent_cart_changes_are_all_kept_up_to_25_lines() {
     assert_eq!(cart.body["version"], 25);
     let full = put_line(&token, &products[25], 1, None).await;
     assert_eq!((full.status, full.code()), (409, "cart_full"));
+}
+
+/// Every order ships: the address (new or saved) and the option are
+/// copied onto it, postage is added until the lines reach the option's
+/// threshold, and the payment charges the total.
+#[tokio::test]
+async fn an_order_ships_by_an_option_to_a_new_or_saved_address() {
+    let admin = admin_token().await;
+    let (token, _) = e2e::customer().await;
+    let cheap = new_product(&admin, 10, 1000).await;
+    let dear = new_product(&admin, 10, 6000).await;
+    let to_london = |product: &str, option: &str| {
+        let mut body = order_request(json!([{"product_id": product, "quantity": 1}]));
+        body["shipping_option_id"] = json!(option);
+        body
+    };
+
+    let paying = order(&token, &to_london(&cheap, "standard"), None).await;
+    assert_eq!(paying.status, 201, "{}", paying.text);
+    assert_eq!(
+        (
+            paying.body["subtotal_cents"].clone(),
+            paying.body["shipping_cents"].clone(),
+            paying.body["total_cents"].clone()
+        ),
+        (json!(1000), json!(499), json!(1499))
+    );
+    assert_eq!(paying.body["shipping_option"]["id"], "standard");
+    assert_eq!(paying.body["shipping_address"]["city"], "London");
+    assert_eq!(paying.body["shipping_address"]["line2"], "");
+    let paid = pay(
+        &token,
+        paying.body["id"].as_str().unwrap(),
+        "pm_card_visa",
+        None,
+    )
+    .await;
+    assert_eq!(
+        paid.body["amount_cents"], 1499,
+        "the payment charges the total"
+    );
+    let free = order(&token, &to_london(&dear, "standard"), None).await;
+    assert_eq!(
+        (
+            free.body["shipping_cents"].clone(),
+            free.body["total_cents"].clone()
+        ),
+        (json!(0), json!(6000))
+    );
+
+    let unknown = order(&token, &to_london(&cheap, "no-such-option"), None).await;
+    assert_eq!((unknown.status, unknown.code()), (422, "validation_failed"));
+    assert_eq!(unknown.body["errors"][0]["field"], "shipping_option_id");
+    let mut far = order_request(json!([{"product_id": cheap, "quantity": 1}]));
+    far["shipping_address"]["country"] = json!("JP");
+    let unserved = order(&token, &far, None).await;
+    assert_eq!(
+        (unserved.status, unserved.code()),
+        (422, "shipping_unavailable"),
+        "{}",
+        unserved.text
+    );
+
+    let saved = call(
+        "POST",
+        "/users/me/addresses",
+        Some(&token),
+        Some(&json!({"name": "Grace Hopper", "line1": "1 Navy Yard", "city": "Arlington", "postal_code": "22202", "country": "US"})),
+    )
+    .await;
+    assert_eq!(saved.status, 201, "{}", saved.text);
+    let address_id = saved.body["id"].as_str().unwrap();
+    let by_saved = json!({"items": [{"product_id": cheap, "quantity": 1}], "address_id": address_id, "shipping_option_id": TEST_SHIPPING});
+    let shipped = order(&token, &by_saved, None).await;
+    assert_eq!(shipped.status, 201, "{}", shipped.text);
+    assert_eq!(shipped.body["shipping_address"]["name"], "Grace Hopper");
+    let (stranger, _) = e2e::customer().await;
+    let not_theirs = order(&stranger, &by_saved, None).await;
+    assert_eq!(
+        (not_theirs.status, not_theirs.code()),
+        (422, "validation_failed")
+    );
+    assert_eq!(not_theirs.body["errors"][0]["field"], "address_id");
+    assert!(stock_of(&cheap).await == 8, "refused orders take no stock");
 }

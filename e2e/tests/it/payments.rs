@@ -28,7 +28,9 @@ async fn ordered_by(quantity: i64) -> (String, Value, String) {
         client()
             .post(format!("{}/orders", api()))
             .bearer_auth(&token)
-            .json(&json!({"items": [{"product_id": product.body["id"], "quantity": quantity}]})),
+            .json(&order_request(
+                json!([{"product_id": product.body["id"], "quantity": quantity}]),
+            )),
     )
     .await;
     assert_eq!(order.status, 201, "{}", order.text);

@@ -14,7 +14,7 @@ const NO_SUCH_ID: &str = "01KDVDNA0000000000000NOPE0";
 
 /// Every route that needs a token, with a body where it takes one.
 fn protected_routes() -> Vec<(&'static str, String, Option<Value>)> {
-    let order = json!({"items": [{"product_id": NO_SUCH_ID, "quantity": 1}]});
+    let order = order_request(json!([{"product_id": NO_SUCH_ID, "quantity": 1}]));
     let product =
         json!({"name": "x", "price_cents": 1, "currency": "USD", "stock": 1, "category": "x"});
     let note =
@@ -565,7 +565,7 @@ async fn injection_shaped_product_text_is_stored_and_returned_verbatim() {
         "POST",
         "/orders",
         Some(&buyer),
-        Some(&json!({"items": lines})),
+        Some(&order_request(json!(lines))),
     )
     .await;
     assert_eq!(order.status, 201, "{}", order.text);
@@ -759,7 +759,7 @@ async fn injection_shaped_ids_queries_and_headers_are_clean_refusals() {
             "POST",
             "/orders",
             Some(&token),
-            Some(&json!({"items": [{"product_id": text, "quantity": 1}]})),
+            Some(&order_request(json!([{"product_id": text, "quantity": 1}]))),
         )
         .await;
         assert_eq!(
@@ -1321,7 +1321,15 @@ async fn fields_the_server_owns_cannot_be_sent() {
             "POST",
             "/orders".into(),
             Some(&token),
-            json!({"items": [{"product_id": product, "quantity": 1, "unit_price_cents": 1}], "user_id": someone, "status": "paid", "total_cents": 1}),
+            {
+                let mut body = order_request(
+                    json!([{"product_id": product, "quantity": 1, "unit_price_cents": 1}]),
+                );
+                body["user_id"] = json!(someone);
+                body["status"] = json!("paid");
+                body["total_cents"] = json!(1);
+                body
+            },
             vec![
                 "status",
                 "total_cents",

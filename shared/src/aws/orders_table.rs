@@ -659,6 +659,7 @@ mod tests {
                     version: Version(1),
                 })
             },
+            &crate::domain::order::tests::delivery(0, None),
             now,
             60,
         )

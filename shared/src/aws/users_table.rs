@@ -356,6 +356,34 @@ impl UsersTable {
             .transpose()
     }
 
+    /// The user's saved addresses alone: the read the orders service makes
+    /// of the address book (its role may read no other attribute).
+    pub async fn saved_addresses(&self, user: &UserId) -> Result<Vec<Address>, Error> {
+        #[derive(Deserialize)]
+        struct Saved {
+            #[serde(default)]
+            addresses: Vec<Address>,
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(address_book_key(user))))
+            .projection_expression("addresses")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::internal("reading saved addresses"))?;
+        match out.item {
+            Some(item) => {
+                let saved: Saved = serde_dynamo::from_item(item)
+                    .map_err(Error::internal("decoding saved addresses"))?;
+                Ok(saved.addresses)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The user's token cut-off alone (`None` for none, or no such user):
     /// the one read the orders and payments services make of this table.
     pub async fn tokens_valid_after(&self, id: &UserId) -> Result<Option<i64>, Error> {

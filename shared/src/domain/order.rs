@@ -1,7 +1,11 @@
-//! Orders: what a client may ask for, how an order is priced, and the states
-//! it moves through (`pending_payment` → `paid` | `cancelled` | `expired`).
+//! Orders: what a client may ask for, how an order is priced (its lines from
+//! the catalogue, its postage from the shipping option), and the states it
+//! moves through (`pending_payment` → `paid` → `shipped` → `delivered`, or
+//! `cancelled` | `expired`).
 
 pub use super::OrderId;
+use super::address::AddressFields;
+use super::shipping::{ShippingName, ShippingOption, ShippingOptionId};
 use super::{Cents, Currency, PriceCents, Product, ProductId, ProductName, Timestamp, UserId};
 use crate::FieldError;
 use serde::{Deserialize, Serialize};
@@ -210,6 +214,47 @@ pub struct Order {
     /// What the order's refunds gave back.
     #[serde(default)]
     pub refunded_cents: Cents,
+    /// The lines' total; `total_cents` is this plus `shipping_cents`.
+    /// Orders stored before shipping read their total here.
+    #[serde(default)]
+    pub subtotal_cents: Cents,
+    #[serde(default)]
+    pub shipping_cents: Cents,
+    /// A copy of where it ships; `null` on orders stored before shipping.
+    #[serde(default)]
+    pub shipping_address: Option<AddressFields>,
+    /// The option it ships with, as it was named then.
+    #[serde(default)]
+    pub shipping_option: Option<ShippingChoice>,
+}
+
+/// An order's copy of its shipping option: the id and the name it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingChoice {
+    pub id: ShippingOptionId,
+    pub name: ShippingName,
+}
+
+/// Where the buyer asks an order to go: a new address or a saved one, and
+/// the shipping option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShippingRequest {
+    pub destination: Destination,
+    pub option: ShippingOptionId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    New(AddressFields),
+    Saved(super::AddressId),
+}
+
+/// A shipping request made good: the address and the option as they are
+/// now (active, and serving the address's country).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub address: AddressFields,
+    pub option: ShippingOption,
 }
 
 /// Why a request cannot be priced: the products that are missing or archived.
@@ -225,6 +270,7 @@ impl Order {
         user_id: UserId,
         request: &OrderRequest,
         find: impl Fn(&ProductId) -> Option<Product>,
+        delivery: &Delivery,
         now: Timestamp,
         expires_after_seconds: i64,
     ) -> Result<Self, UnknownProducts> {
@@ -245,11 +291,20 @@ impl Order {
         if !unknown.is_empty() {
             return Err(UnknownProducts(unknown));
         }
+        let subtotal: Cents = items.iter().map(|l| l.line_total_cents).sum();
+        let shipping = delivery.option.cost(subtotal);
         Ok(Self {
             id,
             user_id,
             status: OrderStatus::PendingPayment,
-            total_cents: items.iter().map(|l| l.line_total_cents).sum(),
+            total_cents: Cents::parse(subtotal.get() + shipping.get()).unwrap_or(subtotal),
+            subtotal_cents: subtotal,
+            shipping_cents: shipping,
+            shipping_address: Some(delivery.address.clone()),
+            shipping_option: Some(ShippingChoice {
+                id: delivery.option.id.clone(),
+                name: delivery.option.name.clone(),
+            }),
             items,
             currency: Currency::Usd,
             payment_id: None,
@@ -263,9 +318,34 @@ impl Order {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::{Category, Description, Stock, Version};
+
+    pub(crate) fn delivery(amount: i64, free: Option<i64>) -> Delivery {
+        use crate::domain::address::{Country, Line, OptionalLine, PostalCode};
+        use crate::domain::shipping::{amount as cents, threshold};
+        Delivery {
+            address: AddressFields {
+                name: Line::parse("Ada Lovelace").unwrap(),
+                line1: Line::parse("12 St James's Square").unwrap(),
+                line2: OptionalLine::parse("").unwrap(),
+                city: Line::parse("London").unwrap(),
+                region: OptionalLine::parse("").unwrap(),
+                postal_code: PostalCode::parse("SW1Y 4JH").unwrap(),
+                country: Country::parse("GB").unwrap(),
+                phone: None,
+            },
+            option: ShippingOption {
+                id: ShippingOptionId::parse("standard").unwrap(),
+                name: ShippingName::parse("Standard").unwrap(),
+                countries: vec![Country::parse("GB").unwrap()],
+                amount_cents: cents(amount).unwrap(),
+                free_over_cents: free.map(|f| threshold(f).unwrap()),
+                active: true,
+            },
+        }
+    }
 
     fn line(id: &ProductId, q: i64) -> LineRequest {
         LineRequest {
@@ -325,6 +405,7 @@ mod tests {
             UserId::generate(),
             &request,
             |id| Some(product(id, if *id == a { 1999 } else { 100_000_000 })),
+            &delivery(499, Some(5000)),
             now,
             1800,
         )
@@ -345,6 +426,7 @@ mod tests {
             UserId::generate(),
             &request,
             |id| (*id == a).then(|| product(id, 5)),
+            &delivery(499, Some(5000)),
             Timestamp::now(),
             60,
         )
@@ -361,6 +443,7 @@ mod tests {
             UserId::generate(),
             &request,
             |id| Some(product(id, 100_000_000)),
+            &delivery(499, Some(5000)),
             Timestamp::now(),
             60,
         )
@@ -403,5 +486,39 @@ mod tests {
         ] {
             assert!(TrackingUrl::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn postage_is_added_to_the_lines_until_they_reach_the_free_threshold() {
+        let a = ProductId::generate();
+        let request = OrderRequest::parse(vec![line(&a, 2)]).unwrap();
+        let priced = |free| {
+            Order::price(
+                OrderId::generate(),
+                UserId::generate(),
+                &request,
+                |id| Some(product(id, 1999)),
+                &delivery(499, free),
+                Timestamp::now(),
+                60,
+            )
+            .unwrap()
+        };
+        let paying = priced(Some(5000));
+        assert_eq!(
+            (
+                paying.subtotal_cents.get(),
+                paying.shipping_cents.get(),
+                paying.total_cents.get()
+            ),
+            (3998, 499, 4497)
+        );
+        let free = priced(Some(3998));
+        assert_eq!(
+            (free.shipping_cents.get(), free.total_cents.get()),
+            (0, 3998)
+        );
+        assert_eq!(free.shipping_option.unwrap().id.as_str(), "standard");
+        assert_eq!(free.shipping_address.unwrap().country.as_str(), "GB");
     }
 }

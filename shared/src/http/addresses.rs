@@ -66,37 +66,42 @@ pub struct NewAddress {
     pub is_default: bool,
 }
 
+/// An address's fields from `body` (a request's, or an object inside one),
+/// each offending field rejected on it.
+pub fn address_fields(body: &mut JsonBody) -> Option<AddressFields> {
+    let name = body.required("name", Line::parse);
+    let line1 = body.required("line1", Line::parse);
+    let line2 = body
+        .optional("line2", OptionalLine::parse)
+        .unwrap_or_default();
+    let city = body.required("city", Line::parse);
+    let region = body
+        .optional("region", OptionalLine::parse)
+        .unwrap_or_default();
+    let postal_code = body.required("postal_code", PostalCode::parse);
+    let country = body.required("country", Country::parse);
+    let phone = phone(body);
+    Some(AddressFields {
+        name: name?,
+        line1: line1?,
+        line2,
+        city: city?,
+        region,
+        postal_code: postal_code?,
+        country: country?,
+        phone: phone?.flatten(),
+    })
+}
+
 impl<S> FromRequest<S> for NewAddress {
     fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
         let mut body = JsonBody::from_request(req)?;
-        let name = body.required("name", Line::parse);
-        let line1 = body.required("line1", Line::parse);
-        let line2 = body
-            .optional("line2", OptionalLine::parse)
-            .unwrap_or_default();
-        let city = body.required("city", Line::parse);
-        let region = body
-            .optional("region", OptionalLine::parse)
-            .unwrap_or_default();
-        let postal_code = body.required("postal_code", PostalCode::parse);
-        let country = body.required("country", Country::parse);
-        let phone = phone(&mut body);
+        let fields = address_fields(&mut body);
         let is_default = flag(&mut body);
-        let parsed = (|| {
-            Some(Self {
-                fields: AddressFields {
-                    name: name?,
-                    line1: line1?,
-                    line2,
-                    city: city?,
-                    region,
-                    postal_code: postal_code?,
-                    country: country?,
-                    phone: phone?.flatten(),
-                },
-                is_default: is_default?.unwrap_or(false),
-            })
-        })();
+        let parsed = fields.zip(is_default).map(|(fields, is_default)| Self {
+            fields,
+            is_default: is_default.unwrap_or(false),
+        });
         body.finish_with(parsed)
     }
 }

@@ -147,6 +147,34 @@ impl JsonBody {
         }
     }
 
+    /// An object inside a body, read field by field as a body is; its
+    /// problems go back to the body with [`Self::absorb`].
+    pub fn object(fields: Map<String, Value>) -> Self {
+        Self {
+            fields,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Takes `inner`'s problems, and one per field it did not take, as this
+    /// body's, named under `prefix` (`shipping_address.city`).
+    pub fn absorb(&mut self, prefix: &str, inner: JsonBody) {
+        let mut unknown: Vec<String> = inner.fields.keys().cloned().collect();
+        unknown.sort();
+        for error in inner.errors {
+            self.errors.push(FieldError {
+                field: format!("{prefix}.{}", error.field),
+                ..error
+            });
+        }
+        for field in unknown {
+            self.errors.push(FieldError::new(
+                format!("{prefix}.{field}"),
+                "is not a known field",
+            ));
+        }
+    }
+
     /// Whether the body has this field at all (even `null`).
     pub fn has(&self, field: &str) -> bool {
         self.fields.contains_key(field)

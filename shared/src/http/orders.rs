@@ -4,6 +4,9 @@ use super::idempotent::{Keyed, idempotent};
 use super::list::{PageQuery, page_response, query};
 use super::{Admin, Caller, FromRequest, JsonBody, json, path_id, with_location};
 use crate::cursor::Scope;
+use crate::domain::address::AddressId;
+use crate::domain::order::{Destination, ShippingRequest};
+use crate::domain::shipping::ShippingOptionId;
 use crate::domain::{
     Carrier, LineRequest, Order, OrderId, OrderRequest, OrderStatus, ProductId, Quantity,
     TrackingNumber, TrackingUrl,
@@ -27,15 +30,69 @@ impl<S> FromRequest<S> for OrderId {
     }
 }
 
-impl<S> FromRequest<S> for OrderRequest {
+/// The body of `POST /orders`: the lines, and where and how they ship.
+#[derive(Debug)]
+pub struct PlacedOrder {
+    pub lines: OrderRequest,
+    pub shipping: ShippingRequest,
+}
+
+impl<S> FromRequest<S> for PlacedOrder {
     fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
         order_request(req)
     }
 }
 
-/// Parses `{"items": [{"product_id", "quantity"}]}`, reporting every offending field.
-pub fn order_request(req: &Request) -> Result<OrderRequest, Error> {
+/// `shipping_address` (an address without id) or `address_id` (a saved
+/// one), and `shipping_option_id`, from `body`.
+pub fn shipping_request(body: &mut JsonBody) -> Option<ShippingRequest> {
+    let option = body.required("shipping_option_id", ShippingOptionId::parse);
+    let destination = match (body.has("shipping_address"), body.has("address_id")) {
+        (true, true) => {
+            body.required_value("shipping_address");
+            body.required_value("address_id");
+            body.reject(
+                "address_id",
+                "send shipping_address or address_id, not both",
+            );
+            None
+        }
+        (false, false) => {
+            body.reject(
+                "shipping_address",
+                "is required, or address_id naming a saved address",
+            );
+            None
+        }
+        (false, true) => body
+            .required("address_id", |s| {
+                AddressId::parse(s).ok_or_else(|| "is not one of your saved addresses".to_owned())
+            })
+            .map(Destination::Saved),
+        (true, false) => match body.required_value("shipping_address") {
+            Some(Value::Object(fields)) => {
+                let mut address = JsonBody::object(fields);
+                let parsed = super::addresses::address_fields(&mut address);
+                body.absorb("shipping_address", address);
+                parsed.map(Destination::New)
+            }
+            _ => {
+                body.reject("shipping_address", "must be an address object");
+                None
+            }
+        },
+    };
+    Some(ShippingRequest {
+        destination: destination?,
+        option: option?,
+    })
+}
+
+/// Parses `{"items": [{"product_id", "quantity"}], "shipping_address" |
+/// "address_id", "shipping_option_id"}`, reporting every offending field.
+pub fn order_request(req: &Request) -> Result<PlacedOrder, Error> {
     let mut body = JsonBody::from_request(req)?;
+    let shipping = shipping_request(&mut body);
     let mut lines = Vec::new();
     let mut unknown = Vec::new();
     match body.required_value("items") {
@@ -53,11 +110,14 @@ pub fn order_request(req: &Request) -> Result<OrderRequest, Error> {
         }
         Some(_) => body.reject("items", "must be an array"),
     }
-    body.finish()?;
+    let shipping = body.finish_with(shipping)?;
     if !unknown.is_empty() {
         return Err(Error::UnknownProduct(unknown));
     }
-    OrderRequest::parse(lines).map_err(Error::Validation)
+    Ok(PlacedOrder {
+        lines: OrderRequest::parse(lines).map_err(Error::Validation)?,
+        shipping,
+    })
 }
 
 /// The `{"product_id", "quantity"}` entries of the array `field`: each
@@ -141,19 +201,29 @@ fn created(order: &Order) -> Result<Response<Body>, Error> {
 /// `POST /orders`: once per `Idempotency-Key`, when one is sent.
 pub async fn create(
     api: &Idempotent<OrdersApi>,
-    (caller, keyed, request): (Caller, Option<Keyed>, OrderRequest),
+    (caller, keyed, placed): (Caller, Option<Keyed>, PlacedOrder),
 ) -> Result<Response<Body>, Error> {
     let buyer = caller.id();
     users::ensure_current(&api.users, buyer, caller.issued_at_ms()).await?;
-    let Some(keyed) = keyed else {
-        return created(&api.orders.create(buyer, &request, None).await?);
-    };
-    let request = &request;
-    let work = move |claim| async move {
+    let place = async |claim: Option<&crate::idempotency::Claim>| {
+        let delivery =
+            crate::orders::delivery(&api.users, &api.shipping, buyer, &placed.shipping).await?;
         api.orders
-            .create(buyer, request, Some((&api.store, &claim)))
+            .create(
+                buyer,
+                &placed.lines,
+                &delivery,
+                claim.map(|claim| (&api.store, claim)),
+            )
             .await
     };
+    let Some(keyed) = keyed else {
+        return created(&place(None).await?);
+    };
+    // Under a key the shipping is read after the claim: a replay answers
+    // the first order even if its option has changed since.
+    let place = &place;
+    let work = move |claim: crate::idempotency::Claim| async move { place(Some(&claim)).await };
     idempotent(&api.store, &keyed, buyer, "/orders", work, |order| {
         created(&order)
     })
@@ -269,14 +339,58 @@ pub async fn deliver(
 mod tests {
     use super::*;
 
+    /// The lines of a body that also names a saved address and an option.
     fn parse(body: &str) -> Result<OrderRequest, Error> {
+        let body = body.replacen(
+            '{',
+            r#"{"address_id": "01KDVDNA000000000001FET009", "shipping_option_id": "standard", "#,
+            1,
+        );
         let req = lambda_http::http::Request::builder()
             .method("POST")
             .uri("/orders")
             .header("content-type", "application/json")
-            .body(Body::Text(body.to_owned()))
+            .body(Body::Text(body))
             .unwrap();
-        order_request(&req)
+        order_request(&req).map(|placed| placed.lines)
+    }
+
+    #[test]
+    fn an_order_ships_to_a_new_or_a_saved_address_never_both() {
+        let line = r#""items": [{"product_id": "01KDVDNA000000000001FET000", "quantity": 1}]"#;
+        let with = |rest: &str| {
+            let req = lambda_http::http::Request::builder()
+                .method("POST")
+                .uri("/orders")
+                .header("content-type", "application/json")
+                .body(Body::Text(format!("{{{line}{rest}}}")))
+                .unwrap();
+            order_request(&req)
+        };
+        let fields = |result: Result<PlacedOrder, Error>| match result {
+            Err(Error::Validation(errors)) => {
+                errors.into_iter().map(|e| e.field).collect::<Vec<_>>()
+            }
+            other => panic!("{:?}", other.map(|p| p.shipping)),
+        };
+        assert_eq!(fields(with("")), ["shipping_option_id", "shipping_address"]);
+        assert_eq!(
+            fields(with(
+                r#", "shipping_option_id": "standard", "address_id": "01KDVDNA000000000001FET009", "shipping_address": {}"#
+            )),
+            ["address_id"]
+        );
+        assert_eq!(
+            fields(with(
+                r#", "shipping_option_id": "standard", "shipping_address": {"name": "Ada", "line1": "1 Road", "city": "Leeds", "postal_code": "LS1 1AA", "country": "gb", "floor": 3}"#
+            )),
+            ["shipping_address.country", "shipping_address.floor"]
+        );
+        let placed = with(r#", "shipping_option_id": "express", "shipping_address": {"name": "Ada", "line1": "1 Road", "city": "Leeds", "postal_code": "LS1 1AA", "country": "GB"}"#).unwrap();
+        assert_eq!(placed.shipping.option.as_str(), "express");
+        assert!(
+            matches!(placed.shipping.destination, Destination::New(ref a) if a.city.as_str() == "Leeds")
+        );
     }
 
     #[test]

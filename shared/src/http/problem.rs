@@ -229,6 +229,17 @@ impl From<&Error> for Problem {
                 "cart_changed",
                 "The cart kept changing while this change was written; read it and try again.",
             ),
+            Error::ShippingUnavailable => Problem {
+                errors: vec![crate::FieldError::new(
+                    "shipping_option_id",
+                    "does not ship to the address's country",
+                )],
+                ..Problem::new(
+                    S::UNPROCESSABLE_ENTITY,
+                    "shipping_unavailable",
+                    "This shipping option does not ship to that country: pick another (GET /shipping-options?country=).",
+                )
+            },
             Error::ShippingOptionNotFound => Problem::new(
                 S::NOT_FOUND,
                 "shipping_option_not_found",
@@ -401,6 +412,7 @@ mod tests {
             ),
             (Error::OrderNotPayable, 409, "order_not_payable"),
             (Error::CartFull, 409, "cart_full"),
+            (Error::ShippingUnavailable, 422, "shipping_unavailable"),
             (Error::CartBusy, 409, "cart_changed"),
             (
                 Error::ShippingOptionNotFound,

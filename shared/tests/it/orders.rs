@@ -49,7 +49,12 @@ async fn an_order_takes_its_stock_and_is_priced_from_the_catalogue() {
     let (a, b) = (product(&o, 5).await, product(&o, 3).await);
     let user = UserId::generate();
     let order = o
-        .create(&user, &request(&[(&a.id, 2), (&b.id, 3)]), None)
+        .create(
+            &user,
+            &request(&[(&a.id, 2), (&b.id, 3)]),
+            &crate::common::delivery(),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(order.status, OrderStatus::PendingPayment);
@@ -85,7 +90,12 @@ async fn short_and_unknown_lines_leave_nothing_behind() {
     );
     let user = UserId::generate();
     match o
-        .create(&user, &request(&[(&a.id, 2), (&b.id, 2), (&c.id, 1)]), None)
+        .create(
+            &user,
+            &request(&[(&a.id, 2), (&b.id, 2), (&c.id, 1)]),
+            &crate::common::delivery(),
+            None,
+        )
         .await
     {
         Err(Error::InsufficientStock(errors)) => {
@@ -112,6 +122,7 @@ async fn short_and_unknown_lines_leave_nothing_behind() {
         .create(
             &user,
             &request(&[(&a.id, 1), (&b.id, 1), (&ghost, 1)]),
+            &crate::common::delivery(),
             None,
         )
         .await
@@ -132,7 +143,12 @@ async fn cancel_gives_stock_back_once_and_only_for_the_owner() {
     let p = product(&o, 4).await;
     let user = UserId::generate();
     let order = o
-        .create(&user, &request(&[(&p.id, 3)]), None)
+        .create(
+            &user,
+            &request(&[(&p.id, 3)]),
+            &crate::common::delivery(),
+            None,
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -159,7 +175,12 @@ async fn archived_products_take_their_stock_back_and_stay_archived() {
     let p = product(&o, 2).await;
     let user = UserId::generate();
     let order = o
-        .create(&user, &request(&[(&p.id, 2)]), None)
+        .create(
+            &user,
+            &request(&[(&p.id, 2)]),
+            &crate::common::delivery(),
+            None,
+        )
         .await
         .unwrap();
     catalog::archive(&o.products, &p.id).await.unwrap();
@@ -178,17 +199,27 @@ async fn lists_are_per_user_and_newest_first() {
     let mut ids = Vec::new();
     for _ in 0..5 {
         ids.push(
-            o.create(&user, &request(&[(&p.id, 1)]), None)
-                .await
-                .unwrap()
-                .id,
+            o.create(
+                &user,
+                &request(&[(&p.id, 1)]),
+                &crate::common::delivery(),
+                None,
+            )
+            .await
+            .unwrap()
+            .id,
         );
         // Ids are time-ordered to the millisecond.
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    o.create(&UserId::generate(), &request(&[(&p.id, 1)]), None)
-        .await
-        .unwrap();
+    o.create(
+        &UserId::generate(),
+        &request(&[(&p.id, 1)]),
+        &crate::common::delivery(),
+        None,
+    )
+    .await
+    .unwrap();
     let (first, next) = o.list(&user, 3, None).await.unwrap();
     let (rest, end) = o.list(&user, 3, next).await.unwrap();
     assert!(end.is_none() || o.list(&user, 3, end).await.unwrap().0.is_empty());
@@ -203,7 +234,12 @@ async fn due_orders_expire_and_give_their_stock_back() {
     let p = product(&o, 3).await;
     let user = UserId::generate();
     let order = o
-        .create(&user, &request(&[(&p.id, 3)]), None)
+        .create(
+            &user,
+            &request(&[(&p.id, 3)]),
+            &crate::common::delivery(),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(stock(&o, &p.id).await, 0);
@@ -238,8 +274,13 @@ async fn one_sweep_drains_a_backlog_of_due_orders() {
             let o = o.clone();
             let id = p.id.clone();
             async move {
-                o.create(&UserId::generate(), &request(&[(&id, 1)]), None)
-                    .await
+                o.create(
+                    &UserId::generate(),
+                    &request(&[(&id, 1)]),
+                    &crate::common::delivery(),
+                    None,
+                )
+                .await
             }
         })
         .buffer_unordered(16)
@@ -274,7 +315,12 @@ async fn orders_not_yet_due_do_not_expire() {
     let p = product(&o, 1).await;
     let user = UserId::generate();
     let order = o
-        .create(&user, &request(&[(&p.id, 1)]), None)
+        .create(
+            &user,
+            &request(&[(&p.id, 1)]),
+            &crate::common::delivery(),
+            None,
+        )
         .await
         .unwrap();
     o.expire_due(Timestamp::now(), soon()).await.unwrap();
@@ -293,7 +339,15 @@ async fn one_account_holds_at_most_five_unpaid_orders_under_concurrency() {
     let user = UserId::generate();
     let attempts = (0..20).map(|_| {
         let (o, user, id) = (o.clone(), user.clone(), p.id.clone());
-        async move { o.create(&user, &request(&[(&id, 1)]), None).await }
+        async move {
+            o.create(
+                &user,
+                &request(&[(&id, 1)]),
+                &crate::common::delivery(),
+                None,
+            )
+            .await
+        }
     });
     let outcomes = futures::future::join_all(attempts).await;
     let placed: Vec<&Order> = outcomes.iter().filter_map(|r| r.as_ref().ok()).collect();
@@ -307,15 +361,32 @@ async fn one_account_holds_at_most_five_unpaid_orders_under_concurrency() {
     );
     assert_eq!(stock(&o, &p.id).await, 95, "refused orders take no stock");
     assert!(matches!(
-        o.create(&user, &request(&[(&p.id, 1)]), None).await,
+        o.create(
+            &user,
+            &request(&[(&p.id, 1)]),
+            &crate::common::delivery(),
+            None
+        )
+        .await,
         Err(Error::TooManyOpenOrders)
     ));
     o.cancel(&user, &placed[0].id).await.unwrap();
-    o.create(&user, &request(&[(&p.id, 1)]), None)
-        .await
-        .unwrap();
+    o.create(
+        &user,
+        &request(&[(&p.id, 1)]),
+        &crate::common::delivery(),
+        None,
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        o.create(&user, &request(&[(&p.id, 1)]), None).await,
+        o.create(
+            &user,
+            &request(&[(&p.id, 1)]),
+            &crate::common::delivery(),
+            None
+        )
+        .await,
         Err(Error::TooManyOpenOrders)
     ));
 
@@ -324,18 +395,35 @@ async fn one_account_holds_at_most_five_unpaid_orders_under_concurrency() {
     let buyer = UserId::generate();
     for _ in 0..5 {
         brief
-            .create(&buyer, &request(&[(&p.id, 1)]), None)
+            .create(
+                &buyer,
+                &request(&[(&p.id, 1)]),
+                &crate::common::delivery(),
+                None,
+            )
             .await
             .unwrap();
     }
     assert!(matches!(
-        brief.create(&buyer, &request(&[(&p.id, 1)]), None).await,
+        brief
+            .create(
+                &buyer,
+                &request(&[(&p.id, 1)]),
+                &crate::common::delivery(),
+                None
+            )
+            .await,
         Err(Error::TooManyOpenOrders)
     ));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     brief.expire_due(Timestamp::now(), soon()).await.unwrap();
     brief
-        .create(&buyer, &request(&[(&p.id, 1)]), None)
+        .create(
+            &buyer,
+            &request(&[(&p.id, 1)]),
+            &crate::common::delivery(),
+            None,
+        )
         .await
         .unwrap();
 }
@@ -349,9 +437,14 @@ async fn cancel_racing_expiry_has_exactly_one_winner() {
         // A buyer each: one account holds at most five unpaid orders.
         let user = UserId::generate();
         placed.push(
-            o.create(&user, &request(&[(&p.id, 2)]), None)
-                .await
-                .unwrap(),
+            o.create(
+                &user,
+                &request(&[(&p.id, 2)]),
+                &crate::common::delivery(),
+                None,
+            )
+            .await
+            .unwrap(),
         );
     }
     assert_eq!(stock(&o, &p.id).await, 0);
@@ -398,8 +491,13 @@ async fn concurrent_orders_never_oversell() {
     let attempts = (0..40).map(|_| {
         let (o, id) = (o.clone(), p.id.clone());
         tokio::spawn(async move {
-            o.create(&UserId::generate(), &request(&[(&id, 1)]), None)
-                .await
+            o.create(
+                &UserId::generate(),
+                &request(&[(&id, 1)]),
+                &crate::common::delivery(),
+                None,
+            )
+            .await
         })
     });
     let results: Vec<_> = futures::future::join_all(attempts)
@@ -450,9 +548,14 @@ async fn an_idempotency_key_makes_one_order_under_concurrent_retries() {
                 .unwrap()
             {
                 Begin::Proceed(claim) => Some(
-                    o.create(&user, &request(&[(&id, 2)]), Some((&store, &claim)))
-                        .await
-                        .unwrap(),
+                    o.create(
+                        &user,
+                        &request(&[(&id, 2)]),
+                        &crate::common::delivery(),
+                        Some((&store, &claim)),
+                    )
+                    .await
+                    .unwrap(),
                 ),
                 Begin::InProgress | Begin::Replay(_) => None,
                 Begin::Mismatch => panic!("same body"),
@@ -565,7 +668,12 @@ async fn the_admin_queue_pages_each_status_and_all_of_them_newest_first() {
     for _ in 0..5 {
         let user = UserId::generate();
         let order = o
-            .create(&user, &request(&[(&p.id, 1)]), None)
+            .create(
+                &user,
+                &request(&[(&p.id, 1)]),
+                &crate::common::delivery(),
+                None,
+            )
             .await
             .unwrap();
         placed.push((user, order.id));

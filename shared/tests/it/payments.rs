@@ -73,7 +73,10 @@ impl Checkout {
             quantity: Quantity::parse(2).unwrap(),
         }])
         .unwrap();
-        let order = o.create(&user.id, &request, None).await.unwrap();
+        let order = o
+            .create(&user.id, &request, &crate::common::delivery(), None)
+            .await
+            .unwrap();
         let mut payments = shared::wiring::payments().unwrap();
         let client = payments.payments.client().clone();
         payments.payments = PaymentsTable::new(client.clone(), &table);

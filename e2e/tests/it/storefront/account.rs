@@ -116,7 +116,8 @@ async fn signing_out_everywhere_ends_the_other_devices_too() {
     assert_eq!((other.status, other.code()), (401, "invalid_refresh_token"));
     // The other device's access token can no longer order.
     let access = elsewhere.body["access_token"].as_str().expect("a token");
-    let order = json!({"items": [{"product_id": ulid::Ulid::new().to_string(), "quantity": 1}]});
+    let order =
+        order_request(json!([{"product_id": ulid::Ulid::new().to_string(), "quantity": 1}]));
     let refused = call("POST", "/orders", Some(access), Some(&order)).await;
     assert_eq!((refused.status, refused.code()), (401, "unauthorized"));
     // The account page, bookmarked, asks to sign in.

@@ -27,6 +27,7 @@ async fn ready_to_order(b: &Browser) -> (String, String) {
     click(b, "#cart-link").await;
     let who = sign_up(b).await;
     find(b, "#place-order").await;
+    fill_delivery(b).await;
     who
 }
 
@@ -70,6 +71,7 @@ async fn a_shopper_buys_two_products_pays_with_visa_and_gets_one_mail() {
     check_page(&b, "cart").await;
 
     let (name, email) = sign_up(&b).await;
+    fill_delivery(&b).await;
     check_page(&b, "checkout").await;
     click(&b, "#place-order").await;
     let order_id = shown_order(&b).await;
@@ -227,7 +229,11 @@ async fn a_double_click_on_place_order_makes_one_order() {
             .post(format!("{}/orders", api()))
             .bearer_auth(&token)
             .header("idempotency-key", key.as_str().expect("a key"))
-            .json(&json!({"items": [{"product_id": id, "quantity": 2}]})),
+            .header("content-type", "application/json")
+            // The page's body, byte for byte: the key is bound to it.
+            .body(format!(
+                r#"{{"items":[{{"product_id":"{id}","quantity":2}}],"shipping_option_id":"{TEST_SHIPPING}","shipping_address":{{"name":"Ada Lovelace","line1":"350 Fifth Avenue","line2":"","city":"New York","region":"","postal_code":"10118","country":"US","phone":null}}}}"#
+            )),
     )
     .await;
     assert_eq!(again.status, 201, "{}", again.text);
@@ -351,6 +357,11 @@ async fn a_whole_checkout_with_the_keyboard_alone() {
     )
     .await;
     find(&b, "#place-order").await;
+    keys_at(&b, "#checkout [name=name]", "Ada Lovelace").await;
+    keys_at(&b, "#checkout [name=line1]", "350 Fifth Avenue").await;
+    keys_at(&b, "#checkout [name=city]", "New York").await;
+    keys_at(&b, "#checkout [name=postal_code]", "10118").await;
+    wait_for_count(&b, "#checkout [name=shipping_option_id] option", 1).await;
     keys_at(&b, "#place-order", ENTER).await;
     let order_id = shown_order(&b).await;
     find(&b, "#pay").await;
@@ -410,6 +421,7 @@ async fn a_signed_out_cart_joins_the_accounts_cart_on_sign_in() {
     click(&b, "#cart-link").await;
     wait_for_count(&b, "table.lines tbody tr", 2).await;
     wait_for_text(&b, "#subtotal", "$53.00").await;
+    fill_delivery(&b).await;
     check_page(&b, "cart-merged").await;
 
     let other = browser().await;

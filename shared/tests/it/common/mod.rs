@@ -138,3 +138,31 @@ pub async fn mails_to(recipient: &str) -> Vec<serde_json::Value> {
 async fn reqwest_get(url: &str) -> serde_json::Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
+
+/// A delivery to a UK address by a free option, as `orders::delivery`
+/// makes one: for tests that place orders in process (their totals are
+/// their lines').
+pub fn delivery() -> shared::domain::order::Delivery {
+    use shared::domain::address::{AddressFields, Country, Line, OptionalLine, PostalCode};
+    use shared::domain::shipping::{self, ShippingName, ShippingOption, ShippingOptionId};
+    shared::domain::order::Delivery {
+        address: AddressFields {
+            name: Line::parse("Ada Lovelace").unwrap(),
+            line1: Line::parse("12 St James's Square").unwrap(),
+            line2: OptionalLine::parse("").unwrap(),
+            city: Line::parse("London").unwrap(),
+            region: OptionalLine::parse("").unwrap(),
+            postal_code: PostalCode::parse("SW1Y 4JH").unwrap(),
+            country: Country::parse("GB").unwrap(),
+            phone: None,
+        },
+        option: ShippingOption {
+            id: ShippingOptionId::parse("in-process").unwrap(),
+            name: ShippingName::parse("Free, in process").unwrap(),
+            countries: vec![Country::parse("GB").unwrap()],
+            amount_cents: shipping::amount(0).unwrap(),
+            free_over_cents: None,
+            active: true,
+        },
+    }
+}
