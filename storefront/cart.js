@@ -131,6 +131,18 @@ export const cart = {
     save([]);
     push(() => request("/cart", { method: "DELETE" }));
   },
+  /** Whether the lines here are the signed-in account's server cart. */
+  mirrored: () => Boolean(mirrored()),
+  /** The account's cart as the server has it now (its lines become these). */
+  async server() {
+    const server = await api("/cart");
+    if (mirrored()) save(linesOf(server), state.owner);
+    return server;
+  },
+  /** A checkout emptied the server cart with its order: empty here too. */
+  ordered() {
+    save([]);
+  },
   watch(f) {
     listeners.add(f);
   },

@@ -195,10 +195,22 @@ async function placeOrder(checkout, delivery) {
   await cart.ready();
   const key = cart.key();
   const items = cart.lines().map(({ product_id, quantity }) => ({ product_id, quantity }));
+  // Signed in, the server cart is what gets ordered, at the version shown:
+  // the order and the emptied cart are one transaction.
+  let call = { path: "/orders", body: { items, ...delivery } };
+  if (cart.mirrored()) {
+    const server = await cart.server();
+    const same = JSON.stringify(server.items.map(({ product_id, quantity }) => ({ product_id, quantity }))) === JSON.stringify(items);
+    if (!same) return cartPage(new Set(), localProblem("items", "Your cart changed in another window: check it, then place the order."));
+    call = { path: "/cart/checkout", body: { cart_version: server.version, ...delivery } };
+  }
   for (let attempt = 0; ; attempt++) {
     try {
-      const { body: order } = await request("/orders", { method: "POST", body: { items, ...delivery }, headers: { "idempotency-key": key } });
-      if (cart.key() === key) cart.clear();
+      const { body: order } = await request(call.path, { method: "POST", body: call.body, headers: { "idempotency-key": key } });
+      if (cart.key() === key) {
+        if (call.path === "/cart/checkout") cart.ordered();
+        else cart.clear();
+      }
       return navigate(orderHref(order.id));
     } catch (error) {
       // The first request with this key is still running: ask again shortly.
@@ -206,7 +218,7 @@ async function placeOrder(checkout, delivery) {
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      const lineProblem = ["insufficient_stock", "unknown_product"].includes(error.code);
+      const lineProblem = ["insufficient_stock", "unknown_product", "cart_changed", "cart_empty"].includes(error.code);
       if (!lineProblem) throw error;
       // The lines the API named are marked; the page re-reads their stock.
       const shortages = new Set((error.problem?.errors ?? []).map((e) => e.product_id).filter(Boolean));

@@ -53,7 +53,7 @@ pub fn expected_status(function: &str) -> Option<u16> {
         | "list-shipping-options"
         | "put-shipping-option" => 200,
         "register" | "create-product" | "create-order" | "process-payment" | "create-address"
-        | "create-refund" => 201,
+        | "create-refund" | "checkout-cart" => 201,
         "enqueue-notification" | "resend-verification" | "request-password-reset" => 202,
         // Their tokens are a sample's: only a mailed link holds a live one.
         "verify-email" | "confirm-password-reset" => 400,
@@ -231,6 +231,8 @@ struct Fixtures {
     refundable: String,
     /// A shipping option for delete-shipping-option.
     doomed_option: String,
+    /// A shopper with one line in the cart, and the cart's version.
+    checkout: (String, u64),
     notification: String,
 }
 
@@ -390,6 +392,22 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
     )
     .await?;
 
+    // A shopper of its own whose cart holds a line, for checkout-cart.
+    let checkout_token = fresh_account("cart").await?;
+    let cart = api
+        .expect(
+            Method::PUT,
+            &format!("/cart/items/{product}"),
+            Some(&checkout_token),
+            Some(&json!({"quantity": 1})),
+            &[],
+            &[200],
+        )
+        .await?;
+    let cart_version = cart.body["version"]
+        .as_u64()
+        .ok_or_else(|| fail("a cart without a version"))?;
+
     let doomed_option = format!("doomed-{}", unique().to_lowercase());
     let option_body = body_of(get("put-shipping-option")?, "put-shipping-option")?;
     api.expect(
@@ -431,6 +449,7 @@ async fn fixtures(api: &Api, events: &BTreeMap<String, Value>) -> Result<Fixture
         shipped,
         refundable,
         doomed_option,
+        checkout: (checkout_token, cart_version),
         notification: text(&notification.body, "id")?,
     })
 }
@@ -497,6 +516,12 @@ pub async fn generate(api_url: &str, dir: &Path) -> Result<BTreeMap<String, Valu
             "get-payment" => set_path_id(event, &f.payment.0),
             "create-refund" => set_path_id(event, &f.refundable),
             "delete-shipping-option" => set_path_id(event, &f.doomed_option),
+            "checkout-cart" => {
+                event["headers"]["authorization"] = json!(format!("Bearer {}", f.checkout.0));
+                let mut body = body_of(event, name)?;
+                body["cart_version"] = json!(f.checkout.1);
+                set_body(event, &body);
+            }
             "put-cart-item" | "delete-cart-item" => {
                 // The first demo product, in the customer's own cart.
                 let id = ops::seed::product_id(0).to_string();

@@ -116,6 +116,10 @@ pub enum Error {
     },
     #[error("payment not found")]
     PaymentNotFound,
+    #[error("the cart is not at the version the checkout names")]
+    CartChanged,
+    #[error("the cart is empty")]
+    CartEmpty,
     #[error("the cart holds the most lines it may")]
     CartFull,
     /// The cart kept changing under this write.

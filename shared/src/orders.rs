@@ -38,6 +38,8 @@ enum Write {
     Line(usize),
     /// The user's count of open orders.
     OpenSlot,
+    /// The cart a checkout empties.
+    Cart,
     /// The idempotent answer.
     Answer,
 }
@@ -59,6 +61,51 @@ impl Orders {
         user: &UserId,
         request: &OrderRequest,
         delivery: &Delivery,
+        idempotency: Option<(&IdempotencyStore, &Claim)>,
+    ) -> Result<Order, Error> {
+        self.place(user, request, delivery, None, idempotency).await
+    }
+
+    /// Orders the caller's cart as it is at `cart_version`, exactly as
+    /// [`Self::create`] orders, and empties the cart in the same
+    /// transaction, conditioned on that version: one cart version makes at
+    /// most one order, however many checkouts race (`409 cart_changed`).
+    pub async fn checkout(
+        &self,
+        user: &UserId,
+        carts: &crate::aws::Carts,
+        cart_version: u64,
+        delivery: &Delivery,
+        idempotency: Option<(&IdempotencyStore, &Claim)>,
+    ) -> Result<Order, Error> {
+        let now = Timestamp::now();
+        let cart = carts.get(user, now).await?;
+        if cart.version != cart_version {
+            return Err(Error::CartChanged);
+        }
+        if cart.lines.is_empty() {
+            return Err(Error::CartEmpty);
+        }
+        let lines = cart
+            .lines
+            .iter()
+            .map(|l| crate::domain::LineRequest {
+                product_id: l.product_id.clone(),
+                quantity: l.quantity,
+            })
+            .collect();
+        let request = OrderRequest::parse(lines).map_err(Error::Validation)?;
+        let emptied = carts.empty(user, cart_version, now)?;
+        self.place(user, &request, delivery, Some(emptied), idempotency)
+            .await
+    }
+
+    async fn place(
+        &self,
+        user: &UserId,
+        request: &OrderRequest,
+        delivery: &Delivery,
+        cart: Option<aws_sdk_dynamodb::types::TransactWriteItem>,
         idempotency: Option<(&IdempotencyStore, &Claim)>,
     ) -> Result<Order, Error> {
         let ids: Vec<ProductId> = request
@@ -91,6 +138,9 @@ impl Orders {
                     .take_stock(&line.product_id, line.quantity.get())?,
             );
         }
+        if let Some(cart) = cart {
+            transaction.add(Write::Cart, cart);
+        }
         if let Some((store, claim)) = idempotency {
             transaction.add(Write::Answer, store.complete_item(claim, &order)?);
         }
@@ -106,6 +156,9 @@ impl Orders {
         if cancelled.condition_failed(&Write::Answer) {
             // Our claim ran out and another retry holds the key now.
             return Err(Error::IdempotencyInProgress);
+        }
+        if cancelled.condition_failed(&Write::Cart) {
+            return Err(Error::CartChanged);
         }
         if cancelled.condition_failed(&Write::OpenSlot) {
             return Err(Error::TooManyOpenOrders);

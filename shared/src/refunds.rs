@@ -163,8 +163,46 @@ impl<P: PaymentProvider> Refunds<P> {
             self.complete(made).await?;
             return self.order(&order_id).await;
         }
+        // A partial refund that reserves its amount between the read and
+        // the reservation makes the cancel's amount stale: read again.
+        let mut state = state;
+        for _ in 0..5 {
+            match self.cancel_once(&state, &payment_id, owner).await {
+                Err(Error::RefundExceedsPayment { .. }) => {
+                    state = self
+                        .orders
+                        .refund_state(&order_id)
+                        .await?
+                        .ok_or(Error::OrderNotFound)?;
+                    if state.order.status != OrderStatus::Paid || state.cancelling.is_some() {
+                        return Err(Error::InvalidOrderState {
+                            status: None,
+                            allowed: CANCELLABLE,
+                        });
+                    }
+                }
+                other => {
+                    other?;
+                    return self.order(&order_id).await;
+                }
+            }
+        }
+        Err(Error::InvalidOrderState {
+            status: None,
+            allowed: CANCELLABLE,
+        })
+    }
+
+    /// One try of a paid order's cancel: refund what is left of `payment_id`
+    /// and restock what earlier refunds did not.
+    async fn cancel_once(
+        &self,
+        state: &RefundState,
+        payment_id: &PaymentId,
+        owner: Option<&UserId>,
+    ) -> Result<(), Error> {
         let record =
-            self.payments.record(&payment_id).await?.ok_or_else(|| {
+            self.payments.record(payment_id).await?.ok_or_else(|| {
                 Error::internal("cancelling an order")("its payment is not stored")
             })?;
         let left = record.payment.amount_cents.get() - record.reserved_cents;
@@ -198,7 +236,7 @@ impl<P: PaymentProvider> Refunds<P> {
         };
         self.begin(&record, &state.order, stored, None, Some(owner))
             .await?;
-        self.order(&order_id).await
+        Ok(())
     }
 
     /// Settles the refunds pending since `before`: the provider is asked

@@ -293,6 +293,8 @@ pub struct OrdersApi {
     pub users: UsersTable,
     /// The shipping options an order picks from.
     pub shipping: crate::aws::ShippingOptions,
+    /// The carts a checkout orders and empties.
+    pub carts: crate::aws::Carts,
     pub verifier: TokenVerifier,
 }
 
@@ -303,6 +305,7 @@ impl OrdersApi {
             orders: orders()?,
             users: users_table(&sdk)?,
             shipping: crate::aws::ShippingOptions::new(dynamodb(&sdk), required(ORDERS_TABLE)?),
+            carts: crate::aws::Carts::new(dynamodb(&sdk), required(ORDERS_TABLE)?),
             verifier: verifier()?,
         })
     }

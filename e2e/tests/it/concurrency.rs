@@ -548,23 +548,31 @@ async fn racing_ships_and_deliveries_of_one_order_have_one_winner_each() {
     assert_eq!(mails_about(&email, "has shipped").await.len(), 1);
 }
 
-/// Twenty refunds of 100 cents at once against a payment of 900: nine
-/// succeed, every other is `409 refund_exceeds_payment`, and the provider
-/// refunded exactly the payment.
+/// A paid order of 20.00, for the refund races.
+async fn paid_for_twenty(admin: &str) -> (String, String, String) {
+    let product = new_product(admin, 10, 2000).await;
+    let (token, _) = customer().await;
+    let placed = place_order(&token, &product, 1).await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    let order = placed.body["id"].as_str().unwrap().to_owned();
+    let paid = pay(&token, &order, "pm_card_visa", None).await;
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    (token, order, paid.body["id"].as_str().unwrap().to_owned())
+}
+
+/// Fifty refunds of 1.00 at once against a payment of 20.00: exactly
+/// twenty succeed, every other is `409 refund_exceeds_payment`, and the
+/// payment and the order show 2000 refunded.
 #[tokio::test]
 async fn racing_refunds_never_add_up_to_more_than_the_payment() {
     let admin = admin_token().await;
-    let PaidOrder {
-        token, order_id, ..
-    } = paid_order(&admin).await;
-    let order = get(&format!("/orders/{order_id}"), Some(&token)).await;
-    let payment = order.body["payment_id"].as_str().unwrap().to_owned();
+    let (token, order_id, payment) = paid_for_twenty(&admin).await;
     let body = json!({"amount_cents": 100, "reason": "other"});
     let (admin, payment_ref, body) = (&admin, &payment, &body);
     let answers =
-        race((0..20).map(|_| async move { refund(admin, payment_ref, body, None).await })).await;
+        race((0..50).map(|_| async move { refund(admin, payment_ref, body, None).await })).await;
     let succeeded = answers.iter().filter(|a| a.status == 201).count();
-    assert_eq!(succeeded, 9);
+    assert_eq!(succeeded, 20);
     for answer in answers.iter().filter(|a| a.status != 201) {
         assert_eq!(
             (answer.status, answer.code()),
@@ -574,8 +582,44 @@ async fn racing_refunds_never_add_up_to_more_than_the_payment() {
         );
     }
     let now = get(&format!("/payments/{payment}"), Some(&token)).await;
-    assert_eq!(now.body["refunded_cents"], 900);
+    assert_eq!(now.body["refunded_cents"], 2000);
     assert_eq!(now.body["status"], "refunded");
+    let order = get(&format!("/orders/{order_id}"), Some(&token)).await;
+    assert_eq!(order.body["refunded_cents"], 2000);
+}
+
+/// Partial refunds racing the buyer's cancel (which refunds what is left):
+/// together they never refund more than the payment, and a cancel that
+/// wins refunds exactly the rest.
+#[tokio::test]
+async fn refunds_racing_a_cancel_never_refund_more_than_the_payment() {
+    let admin = admin_token().await;
+    for _ in 0..3 {
+        let (token, order_id, payment) = paid_for_twenty(&admin).await;
+        let body = json!({"amount_cents": 300, "reason": "damaged"});
+        let cancel_path = format!("/orders/{order_id}/cancel");
+        let (admin, payment_ref, body, token_ref) = (&admin, &payment, &body, &token);
+        let refunds =
+            race((0..8).map(|_| async move { refund(admin, payment_ref, body, None).await }));
+        let (refunds, cancelled) =
+            tokio::join!(refunds, call("POST", &cancel_path, Some(token_ref), None));
+        let refunded: i64 = refunds.iter().filter(|a| a.status == 201).count() as i64 * 300;
+        let now = get(&format!("/payments/{payment}"), Some(&token)).await;
+        let total = now.body["refunded_cents"].as_i64().unwrap();
+        assert!(total <= 2000, "refunded {total} of 2000");
+        if cancelled.status == 200 {
+            assert_eq!(total, 2000, "a cancel refunds the rest: {}", now.text);
+            assert_eq!(cancelled.body["status"], "cancelled");
+        } else {
+            assert_eq!(
+                (cancelled.status, cancelled.code()),
+                (409, "invalid_order_state"),
+                "{}",
+                cancelled.text
+            );
+            assert_eq!(total, refunded);
+        }
+    }
 }
 
 /// The buyer's cancel and the admin's ship of one paid order at once: one
@@ -605,11 +649,25 @@ async fn a_paid_order_is_shipped_or_cancelled_and_refunded_never_both() {
         match (shipped.status, cancelled.status) {
             (200, 409) => {
                 assert_eq!(cancelled.code(), "invalid_order_state");
+                assert!(
+                    cancelled.body["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("The order")),
+                    "{}",
+                    cancelled.text
+                );
                 assert_eq!(order.body["status"], "shipped");
                 assert_eq!(payment.body["refunded_cents"], 0);
             }
             (409, 200) => {
                 assert_eq!(shipped.code(), "invalid_order_state");
+                assert!(
+                    shipped.body["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("The order")),
+                    "{}",
+                    shipped.text
+                );
                 assert_eq!(order.body["status"], "cancelled");
                 assert_eq!(payment.body["refunded_cents"], 900);
             }

@@ -898,3 +898,65 @@ async fn an_order_ships_by_an_option_to_a_new_or_saved_address() {
     assert_eq!(not_theirs.body["errors"][0]["field"], "address_id");
     assert!(stock_of(&cheap).await == 8, "refused orders take no stock");
 }
+
+/// `POST /cart/checkout` as `token`.
+async fn checkout(token: &str, version: u64, key: Option<&str>) -> Answer {
+    let mut body = shipping();
+    body["cart_version"] = json!(version);
+    let mut request = client()
+        .post(format!("{}/cart/checkout", api()))
+        .bearer_auth(token)
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    send(request).await
+}
+
+/// A checkout orders the cart at the version named and empties it in the
+/// same transaction: a hundred racing checkouts of one version make one order
+/// and take the stock once; a stale version is `409 cart_changed`, an
+/// empty cart `422 cart_empty`.
+#[tokio::test]
+async fn one_cart_version_makes_at_most_one_order() {
+    let admin = admin_token().await;
+    let (token, _) = e2e::customer().await;
+    let mug = new_product(&admin, 10, 800).await;
+    let empty = checkout(&token, 0, None).await;
+    assert_eq!(
+        (empty.status, empty.code()),
+        (422, "cart_empty"),
+        "{}",
+        empty.text
+    );
+    let cart = put_line(&token, &mug, 3, None).await;
+    let version = cart.body["version"].as_u64().unwrap();
+    let stale = checkout(&token, version - 1, None).await;
+    assert_eq!((stale.status, stale.code()), (409, "cart_changed"));
+
+    let token_ref = &token;
+    let answers = futures::future::join_all(
+        (0..100).map(|_| async move { checkout(token_ref, version, None).await }),
+    )
+    .await;
+    let made: Vec<&Answer> = answers.iter().filter(|a| a.status == 201).collect();
+    assert_eq!(made.len(), 1, "one order for one cart version");
+    for answer in answers.iter().filter(|a| a.status != 201) {
+        assert_eq!(
+            (answer.status, answer.code()),
+            (409, "cart_changed"),
+            "{}",
+            answer.text
+        );
+    }
+    let order = &made[0].body;
+    assert_eq!(order["items"][0]["product_id"], mug.as_str());
+    assert_eq!(order["items"][0]["quantity"], 3);
+    assert_eq!(order["total_cents"], 2400);
+    assert_eq!(stock_of(&mug).await, 7, "stock taken once");
+    let after = get("/cart", Some(&token)).await;
+    assert_eq!(after.body["items"], json!([]));
+    assert_eq!(after.body["version"], version + 1, "versions never repeat");
+    let again = checkout(&token, version, None).await;
+    assert_eq!((again.status, again.code()), (409, "cart_changed"));
+}

@@ -70,6 +70,36 @@ impl Carts {
         })
     }
 
+    /// The write that empties the cart at `version` (as `version + 1`, so
+    /// versions never repeat), for a checkout's transaction; it fails its
+    /// condition if the cart moved on.
+    pub fn empty(
+        &self,
+        user: &UserId,
+        version: u64,
+        now: Timestamp,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, Error> {
+        let item = serde_dynamo::to_item(CartItem {
+            pk: format!("CART#{user}"),
+            sk: "CART".into(),
+            lines: Vec::new(),
+            version: version + 1,
+            updated_at: now,
+            purge_at: now.unix_seconds() + KEPT_SECONDS,
+        })
+        .map_err(Error::internal("encoding a cart"))?;
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :seen")
+            .expression_attribute_values(":seen", AttributeValue::N(version.to_string()))
+            .build()
+            .map_err(Error::internal("building a cart's checkout"))?;
+        Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+            .put(put)
+            .build())
+    }
+
     /// Writes `cart` as version `cart.version + 1`, if the stored one is
     /// still `cart.version`; `false` when another write came first.
     pub async fn put(&self, user: &UserId, cart: &Cart, now: Timestamp) -> Result<bool, Error> {

@@ -12,6 +12,7 @@ use crate::domain::{
     TrackingNumber, TrackingUrl,
 };
 use crate::fulfilment::Shipment;
+use crate::idempotency::Claim;
 use crate::users;
 use crate::wiring::{CancelApi, FulfilmentApi, Idempotent, Listing, OrdersApi};
 use crate::{Error, FieldError};
@@ -205,7 +206,7 @@ pub async fn create(
 ) -> Result<Response<Body>, Error> {
     let buyer = caller.id();
     users::ensure_current(&api.users, buyer, caller.issued_at_ms()).await?;
-    let place = async |claim: Option<&crate::idempotency::Claim>| {
+    let place = async |claim: Option<&Claim>| {
         let delivery =
             crate::orders::delivery(&api.users, &api.shipping, buyer, &placed.shipping).await?;
         api.orders
@@ -223,8 +224,64 @@ pub async fn create(
     // Under a key the shipping is read after the claim: a replay answers
     // the first order even if its option has changed since.
     let place = &place;
-    let work = move |claim: crate::idempotency::Claim| async move { place(Some(&claim)).await };
+    let work = move |claim: Claim| async move { place(Some(&claim)).await };
     idempotent(&api.store, &keyed, buyer, "/orders", work, |order| {
+        created(&order)
+    })
+    .await
+}
+
+/// The body of `POST /cart/checkout`: where and how the cart ships, and
+/// the version of the cart being ordered.
+#[derive(Debug)]
+pub struct PlacedCheckout {
+    pub shipping: ShippingRequest,
+    pub cart_version: u64,
+}
+
+impl<S> FromRequest<S> for PlacedCheckout {
+    fn from_request(req: &Request, _: &S) -> Result<Self, Error> {
+        let mut body = JsonBody::from_request(req)?;
+        let shipping = shipping_request(&mut body);
+        let version = body.required_int("cart_version", |v| {
+            u64::try_from(v).map_err(|_| "must be a cart's version, 0 or more".to_owned())
+        });
+        let (shipping, cart_version) = body.finish_with(shipping.zip(version))?;
+        Ok(Self {
+            shipping,
+            cart_version,
+        })
+    }
+}
+
+/// `POST /cart/checkout`: the caller's cart at `cart_version` becomes an
+/// order, as `POST /orders` makes one, and the cart is emptied with it.
+pub async fn checkout(
+    api: &Idempotent<OrdersApi>,
+    (caller, keyed, placed): (Caller, Option<Keyed>, PlacedCheckout),
+) -> Result<Response<Body>, Error> {
+    let buyer = caller.id();
+    users::ensure_current(&api.users, buyer, caller.issued_at_ms()).await?;
+    let place = async |claim: Option<&Claim>| {
+        let delivery =
+            crate::orders::delivery(&api.users, &api.shipping, buyer, &placed.shipping).await?;
+        api.orders
+            .checkout(
+                buyer,
+                &api.carts,
+                placed.cart_version,
+                &delivery,
+                claim.map(|claim| (&api.store, claim)),
+            )
+            .await
+    };
+    let Some(keyed) = keyed else {
+        return created(&place(None).await?);
+    };
+    // As for `POST /orders`: the shipping is read under the claim.
+    let place = &place;
+    let work = move |claim: Claim| async move { place(Some(&claim)).await };
+    idempotent(&api.store, &keyed, buyer, "/cart/checkout", work, |order| {
         created(&order)
     })
     .await

@@ -216,6 +216,16 @@ impl From<&Error> for Problem {
                 "too_many_open_orders",
                 "You have 5 orders waiting for payment: pay or cancel one first (unpaid orders expire after 30 minutes).",
             ),
+            Error::CartChanged => Problem::new(
+                S::CONFLICT,
+                "cart_changed",
+                "The cart changed since the version this checkout names: read it again (GET /cart) and check out that version.",
+            ),
+            Error::CartEmpty => Problem::new(
+                S::UNPROCESSABLE_ENTITY,
+                "cart_empty",
+                "The cart is empty: add a product first.",
+            ),
             Error::CartFull => Problem::new(
                 S::CONFLICT,
                 "cart_full",
@@ -412,6 +422,8 @@ mod tests {
             ),
             (Error::OrderNotPayable, 409, "order_not_payable"),
             (Error::CartFull, 409, "cart_full"),
+            (Error::CartChanged, 409, "cart_changed"),
+            (Error::CartEmpty, 422, "cart_empty"),
             (Error::ShippingUnavailable, 422, "shipping_unavailable"),
             (Error::CartBusy, 409, "cart_changed"),
             (
