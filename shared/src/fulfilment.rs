@@ -75,7 +75,7 @@ impl Fulfilments {
         )?;
         match self.orders.ship(id, &fulfilment, &event, now).await? {
             Ok(()) => {
-                self.publish(&event).await;
+                self.orders.outbox().publish(&self.queue, &event).await;
                 Ok(Order {
                     status: OrderStatus::Shipped,
                     fulfilment: Some(fulfilment),
@@ -97,22 +97,6 @@ impl Fulfilments {
             Ok(order) => Ok(order),
             Err(Some(order)) => Err(refused(Some(order.status), DELIVERABLE)),
             Err(None) => Err(Error::OrderNotFound),
-        }
-    }
-
-    /// Sends the event and clears it from the outbox; a failure leaves it
-    /// there for the resend sweeper.
-    async fn publish(&self, event: &Outboxed) {
-        let sent = match self.queue.send(&event.body).await {
-            Ok(()) => self.orders.outbox().sent(&event.id).await,
-            Err(error) => Err(error),
-        };
-        if let Err(error) = sent {
-            tracing::warn!(
-                event = event.id,
-                error = crate::error::chain(&error),
-                "an order event stays in the outbox for the resend sweeper"
-            );
         }
     }
 }

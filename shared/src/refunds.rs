@@ -470,7 +470,7 @@ impl<P: PaymentProvider> Refunds<P> {
             {
                 Ok(()) => {
                     if let Some(event) = &event {
-                        self.publish(event).await;
+                        self.orders.outbox().publish(&self.queue, event).await;
                     }
                     return Ok(Refund {
                         status: to,
@@ -499,22 +499,6 @@ impl<P: PaymentProvider> Refunds<P> {
             for line in gone {
                 tracing::error!(refund = %refund.id, product = %line.product_id, "product is not stored; its stock cannot be given back");
             }
-        }
-    }
-
-    /// Sends the event and clears it from the outbox; a failure leaves it
-    /// there for the resend sweeper.
-    async fn publish(&self, event: &Outboxed) {
-        let sent = match self.queue.send(&event.body).await {
-            Ok(()) => self.orders.outbox().sent(&event.id).await,
-            Err(error) => Err(error),
-        };
-        if let Err(error) = sent {
-            tracing::warn!(
-                event = event.id,
-                error = crate::error::chain(&error),
-                "a refund's event stays in the outbox for the resend sweeper"
-            );
         }
     }
 }

@@ -118,11 +118,7 @@ impl ResendPaymentEvents {
         let mut resent = crate::payments::Resent::default();
         for outbox in [self.users.outbox(), self.orders.outbox()] {
             for event in outbox.unsent(before, RESEND_BATCH).await? {
-                let sent = match self.queue.send(&event.body).await {
-                    Ok(()) => outbox.sent(&event.id).await,
-                    Err(error) => Err(error),
-                };
-                match sent {
+                match outbox.send(&self.queue, &event).await {
                     Ok(()) => resent.sent += 1,
                     Err(error) => {
                         resent.failed += 1;

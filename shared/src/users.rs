@@ -508,18 +508,9 @@ impl Accounts {
     /// each one SQS accepted. The change is stored already, so a refusal is
     /// logged, not answered: the resend sweeper sends what is left.
     async fn dispatch(&self, events: &[Outboxed]) {
+        let outbox = self.users.outbox();
         for event in events {
-            let sent = match self.queue.send(&event.body).await {
-                Ok(()) => self.users.outbox().sent(&event.id).await,
-                Err(error) => Err(error),
-            };
-            if let Err(error) = sent {
-                tracing::warn!(
-                    event = event.id,
-                    error = crate::error::chain(&error),
-                    "an account event stays in the outbox for the resend sweeper"
-                );
-            }
+            outbox.publish(&self.queue, event).await;
         }
     }
 }

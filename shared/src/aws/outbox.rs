@@ -71,6 +71,25 @@ impl Outbox {
         super::put_new(&self.table, &item)
     }
 
+    /// Sends `event` to `queue`, then clears it; `Err` leaves it stored for
+    /// the resend sweeper.
+    pub async fn send(&self, queue: &super::EventQueue, event: &Outboxed) -> Result<(), Error> {
+        queue.send(&event.body).await?;
+        self.sent(&event.id).await
+    }
+
+    /// [`Self::send`] after the change is stored: a failure is logged, not
+    /// answered, since the resend sweeper sends what is left.
+    pub async fn publish(&self, queue: &super::EventQueue, event: &Outboxed) {
+        if let Err(error) = self.send(queue, event).await {
+            tracing::warn!(
+                event = event.id,
+                error = crate::error::chain(&error),
+                "an event stays in the outbox for the resend sweeper"
+            );
+        }
+    }
+
     /// Removes a sent event. Idempotent.
     pub async fn sent(&self, id: &str) -> Result<(), Error> {
         self.client
